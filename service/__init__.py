@@ -1,0 +1,1 @@
+"""Rapport: a measurement-based-care engine for psychotherapy."""

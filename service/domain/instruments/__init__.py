@@ -1,0 +1,1 @@
+"""Instrument definitions: declarative data read from TOML files, and the catalogue."""

@@ -1,0 +1,241 @@
+"""Read an instrument definition from TOML into the frozen model, then check it.
+
+The file format is documented in docs/instruments.md; ``definitions/phq-9.toml`` is the
+annotated example.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from service.domain.errors import DefinitionError
+from service.domain.instruments.checks import check_definition
+from service.domain.instruments.fields import Table
+from service.domain.instruments.model import (
+    Aggregation,
+    Band,
+    Bands,
+    Comparison,
+    CriterionGroup,
+    CriterionRule,
+    Cutoff,
+    Direction,
+    InstrumentDefinition,
+    Item,
+    ItemFlagRule,
+    Licence,
+    MissingRule,
+    Population,
+    ReliableChange,
+    Respondent,
+    ResponseOption,
+    ResponseScale,
+    ResponseType,
+    Scale,
+    Source,
+    SourceKind,
+)
+
+
+def load_definition_file(path: Path) -> InstrumentDefinition:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DefinitionError(f"{path.name}: cannot be read as TOML: {exc}") from exc
+    return parse_definition(raw, path.name)
+
+
+def parse_definition(raw: object, origin: str) -> InstrumentDefinition:
+    root = Table(raw, origin)
+    default_response = _response(root.table("response"))
+    all_ids = [t.str("id") for t in root.tables("items")]
+    definition = InstrumentDefinition(
+        id=root.str("id"),
+        name=root.str("name"),
+        short_name=root.str("short_name"),
+        version=root.str("version"),
+        respondent=root.enum("respondent", Respondent),
+        direction=root.enum("direction", Direction),
+        description=root.str("description"),
+        populations=tuple(_population(p, root.path) for p in root.strs("populations", ("adult",))),
+        items=tuple(_item(t, default_response) for t in root.tables("items")),
+        scales=tuple(_scale(t, all_ids) for t in root.tables("scales")),
+        total_scale=root.str("total_scale"),
+        licence=_licence(root.table("licence")),
+        sources=tuple(_source(t) for t in root.tables("sources")),
+        item_flags=tuple(_item_flag(t, all_ids) for t in root.tables("item_flags")),
+        criteria=tuple(_criterion(t) for t in root.tables("criteria")),
+        paired_form=root.opt_str("paired_form"),
+        loinc_panel=root.opt_str("loinc_panel"),
+        notes=root.strs("notes"),
+    )
+    root.done()
+    check_definition(definition, origin)
+    return definition
+
+
+def _population(value: str, path: str) -> Population:
+    try:
+        return Population(value)
+    except ValueError:
+        raise DefinitionError(f"{path}: unknown population '{value}'") from None
+
+
+def _response(t: Table) -> ResponseScale:
+    scale = ResponseScale(
+        type=t.enum("type", ResponseType),
+        min=t.number("min"),
+        max=t.number("max"),
+        source=t.str("source"),
+        options=tuple(_option(o) for o in t.tables("options")),
+    )
+    t.done()
+    return scale
+
+
+def _option(t: Table) -> ResponseOption:
+    option = ResponseOption(value=t.int("value"), label=t.str("label"), code=t.opt_str("code"))
+    t.done()
+    return option
+
+
+def _item(t: Table, default_response: ResponseScale) -> Item:
+    override = t.opt_table("response")
+    item = Item(
+        id=t.str("id"),
+        label=t.str("label"),
+        response=_response(override) if override is not None else default_response,
+        reverse=t.bool("reverse", False),
+        scored=t.bool("scored", True),
+        text=t.opt_str("text"),
+        loinc=t.opt_str("loinc"),
+    )
+    t.done()
+    return item
+
+
+def _items_of(t: Table, all_ids: list[str]) -> tuple[str, ...]:
+    """A list of item ids, or the string "all" for every item of the instrument."""
+    value = t.str_or_strs("items")
+    if isinstance(value, tuple):
+        return value
+    if value != "all":
+        raise DefinitionError(f"{t.path}.items: expected a list of item ids or \"all\"")
+    return tuple(all_ids)
+
+
+def _scale(t: Table, all_ids: list[str]) -> Scale:
+    missing = t.table("missing")
+    bands = t.opt_table("bands")
+    rc = t.opt_table("reliable_change")
+    scale = Scale(
+        id=t.str("id"),
+        name=t.str("name"),
+        items=_items_of(t, all_ids),
+        aggregation=t.enum("aggregation", Aggregation),
+        missing=_missing(missing),
+        bands=_bands(bands) if bands is not None else None,
+        cutoffs=tuple(_cutoff(c) for c in t.tables("cutoffs")),
+        reliable_change=_reliable_change(rc) if rc is not None else None,
+        loinc=t.opt_str("loinc"),
+    )
+    t.done()
+    return scale
+
+
+def _missing(t: Table) -> MissingRule:
+    rule = MissingRule(
+        max_missing=t.int("max_missing"), prorate=t.bool("prorate", False), source=t.str("source")
+    )
+    t.done()
+    return rule
+
+
+def _bands(t: Table) -> Bands:
+    bands = []
+    for b in t.tables("bands"):
+        bands.append(Band(label=b.str("label"), min=b.number("min")))
+        b.done()
+    result = Bands(bands=tuple(bands), source=t.str("source"))
+    t.done()
+    return result
+
+
+def _cutoff(t: Table) -> Cutoff:
+    cutoff = Cutoff(
+        population=_population(t.str("population"), t.path),
+        comparison=t.enum("comparison", Comparison),
+        value=t.number("value"),
+        source=t.str("source"),
+    )
+    t.done()
+    return cutoff
+
+
+def _reliable_change(t: Table) -> ReliableChange:
+    rc = ReliableChange(
+        source=t.str("source"),
+        z=t.number("z") if t.has("z") else 1.96,
+        threshold=t.opt_number("threshold"),
+        sd=t.opt_number("sd"),
+        reliability=t.opt_number("reliability"),
+    )
+    t.done()
+    return rc
+
+
+def _item_flag(t: Table, all_ids: list[str]) -> ItemFlagRule:
+    rule = ItemFlagRule(
+        code=t.str("code"),
+        items=_items_of(t, all_ids),
+        comparison=t.enum("comparison", Comparison),
+        value=t.number("value"),
+        description=t.str("description"),
+        source=t.str("source"),
+    )
+    t.done()
+    return rule
+
+
+def _criterion(t: Table) -> CriterionRule:
+    groups = []
+    for g in t.tables("groups"):
+        groups.append(
+            CriterionGroup(name=g.str("name"), items=g.strs("items"), min_endorsed=g.int("min"))
+        )
+        g.done()
+    rule = CriterionRule(
+        id=t.str("id"),
+        flag=t.str("flag"),
+        endorse_at=t.number("endorse_at"),
+        groups=tuple(groups),
+        description=t.str("description"),
+        source=t.str("source"),
+    )
+    t.done()
+    return rule
+
+
+def _licence(t: Table) -> Licence:
+    licence = Licence(
+        name=t.str("name"),
+        summary=t.str("summary"),
+        item_text_allowed=t.bool("item_text_allowed", False),
+        source=t.str("source"),
+        url=t.opt_str("url"),
+    )
+    t.done()
+    return licence
+
+
+def _source(t: Table) -> Source:
+    source = Source(
+        id=t.str("id"),
+        kind=t.enum("kind", SourceKind),
+        citation=t.str("citation"),
+        url=t.opt_str("url"),
+        note=t.opt_str("note"),
+    )
+    t.done()
+    return source

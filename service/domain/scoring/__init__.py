@@ -1,0 +1,1 @@
+"""The one generic scorer that interprets any instrument definition."""

@@ -1,0 +1,82 @@
+"""What scoring an administration produces, with the provenance of every number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.domain.instruments.model import Aggregation, Population
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """Something a clinician or an integrator must see beside the numbers.
+
+    Codes are stable: ``risk`` (a risk item endorsed), ``not-scorable`` (a scale had too
+    many missing items), ``cutoff-unavailable`` (no cut-off for the requested population),
+    and the codes an instrument's own rules declare (``low-item``, ``provisional-diagnosis``).
+    """
+
+    code: str
+    message: str
+    items: tuple[str, ...] = ()
+    scale: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedRule:
+    """The missing-item rule a scale was scored under."""
+
+    max_missing: int
+    prorate: bool
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleScore:
+    id: str
+    name: str
+    score: float | None  # in the scale's reporting metric, unrounded but for float noise
+    metric: Aggregation
+    mean: float | None  # mean of the answered items, after reverse keying
+    band: str | None
+    clinical: bool | None
+    answered: int
+    missing: tuple[str, ...]
+    prorated: bool
+    rule: AppliedRule
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionOutcome:
+    id: str
+    met: bool | None  # None: missing items could change the answer
+    description: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    definition_id: str
+    definition_version: str
+    population: Population
+    population_defaulted: bool
+    scorer_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    instrument: str
+    total: float | None
+    band: str | None
+    clinical: bool | None
+    scales: tuple[ScaleScore, ...]
+    flags: tuple[Flag, ...]
+    prorated: bool
+    missing: tuple[str, ...]
+    criteria: tuple[CriterionOutcome, ...]
+    provenance: Provenance
+
+    @property
+    def scorable(self) -> bool:
+        return self.total is not None

@@ -9,6 +9,7 @@ Rapport chose where the literature is silent, with its rationale.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -160,6 +161,18 @@ class ReliableChange:
     sd: float | None = None
     reliability: float | None = None
 
+    @property
+    def minimum_change(self) -> float:
+        """Smallest change that is reliable: the published threshold, else 1.96 x S_diff.
+
+        S_diff = SD x sqrt(2 x (1 - r)) (Jacobson and Truax 1991); z replaces 1.96 when a
+        definition states another confidence level (CORE-10 uses 90 %, z = 1.645).
+        """
+        if self.threshold is not None:
+            return self.threshold
+        assert self.sd is not None and self.reliability is not None  # checked at load time
+        return self.z * self.sd * math.sqrt(2.0 * (1.0 - self.reliability))
+
 
 @dataclass(frozen=True, slots=True)
 class Scale:
@@ -259,6 +272,19 @@ class InstrumentDefinition:
             if scale.id == scale_id:
                 return scale
         raise KeyError(scale_id)
+
+    def scale_range(self, scale: Scale) -> tuple[float, float]:
+        """Lowest and highest possible score of a scale in its reporting metric."""
+        responses = [self.item(i).response for i in scale.items]
+        low, high = sum(r.min for r in responses), sum(r.max for r in responses)
+        factor = {
+            Aggregation.SUM: 1.0,
+            Aggregation.SUM_X2: 2.0,
+            Aggregation.SUM_X4: 4.0,
+            Aggregation.MEAN: 1.0 / len(responses),
+            Aggregation.MEAN_X10: 10.0 / len(responses),
+        }[scale.aggregation]
+        return low * factor, high * factor
 
     def item(self, item_id: str) -> Item:
         for item in self.items:

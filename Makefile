@@ -1,0 +1,49 @@
+# Rapport: the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit format openapi lock bench clean
+
+$(STAMP): requirements/dev.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Rapport needs Python 3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: $(STAMP)  ## fresh machine -> service on http://127.0.0.1:8000 with SQLite
+	$(BIN)/rapport migrate
+	$(BIN)/rapport serve --no-migrate
+
+test: $(STAMP) lint typecheck  ## fresh machine -> lint, strict typing and the whole suite
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check service tests bench
+	$(BIN)/ruff format --check service tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix service tests bench
+	$(BIN)/ruff format service tests bench
+
+openapi: $(STAMP)  ## regenerate the committed API contract
+	$(BIN)/rapport openapi --output openapi/openapi.json
+
+lock:  ## re-resolve locked dependency versions (needs uv: pip install uv)
+	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements/main.lock
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements/dev.lock
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,66 @@
+"""The ASGI application: one FastAPI app carrying every adapter."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from service import __version__
+from service.api.rest.problems import add_problem_handlers
+from service.api.rest.routes import health, instruments
+from service.api.rest.schemas.problem import Problem
+from service.bootstrap import Services, build_services
+from service.settings import Settings, get_settings
+
+DESCRIPTION = """\
+Rapport scores standardized alliance and outcome questionnaires used in psychotherapy,
+tracks change over sessions and compares the client's and the therapist's view of the
+alliance. Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
+"""
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        built = services or build_services(settings)
+        app.state.services = built
+        try:
+            yield
+        finally:
+            if services is None:
+                await built.engine.dispose()
+
+    app = FastAPI(
+        title="Rapport",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    add_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(instruments.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, object]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        ).get("$defs", {}).items():
+            components[name] = definition
+        components["Problem"].pop("$defs", None)
+        app.openapi_schema = schema
+    return app.openapi_schema

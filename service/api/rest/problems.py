@@ -1,0 +1,176 @@
+"""RFC 9457 problem details: the one place REST turns errors into responses.
+
+Every ``DomainError`` code maps to a status here; a test asserts that every subclass has a
+mapping, so a new error cannot fall through to a 500. Unexpected exceptions are logged with
+a correlation id and answered with a masked 500 that leaks nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from service.domain.errors import (
+    DefinitionError,
+    DomainError,
+    InstrumentNotFound,
+    InvalidResponses,
+    NotFound,
+    UnknownPopulation,
+    ValidationFailed,
+)
+
+log = logging.getLogger("rapport.errors")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:rapport:problem:"
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    DomainError: 400,
+    NotFound: 404,
+    InstrumentNotFound: 404,
+    ValidationFailed: 422,
+    InvalidResponses: 422,
+    UnknownPopulation: 422,
+    DefinitionError: 500,
+}
+
+
+def status_for(error: DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[kind]  # type: ignore[index]
+    return 500  # pragma: no cover - DomainError itself is mapped
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: Sequence[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors is not None:
+        body["errors"] = list(errors)
+    return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _field_errors(error: ValidationFailed) -> list[dict[str, Any]]:
+    item_errors = isinstance(error, InvalidResponses)
+    out = []
+    for e in error.errors:
+        entry: dict[str, Any] = {
+            "pointer": f"/responses/{e.field}" if item_errors else f"/{e.field}",
+            "code": e.code,
+            "detail": e.message,
+        }
+        if item_errors:
+            entry["item"] = e.field
+        out.append(entry)
+    return out
+
+
+async def _domain_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    status = status_for(exc)
+    if status >= 500:
+        return _masked(exc)
+    errors = _field_errors(exc) if isinstance(exc, ValidationFailed) else None
+    return problem(status, exc.code, exc.title, exc.detail, errors)
+
+
+async def _request_validation(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for e in exc.errors():
+        loc = [str(part) for part in e.get("loc", ())]
+        where, path = (loc[0], loc[1:]) if loc else ("body", [])
+        entry: dict[str, Any] = {
+            "pointer": "/" + "/".join(path) if where == "body" else None,
+            "parameter": None if where == "body" else (path[0] if path else where),
+            "code": str(e.get("type", "invalid")),
+            "detail": str(e.get("msg", "Invalid value")),
+        }
+        if where == "body" and len(path) >= 2 and path[0] == "responses":
+            entry["item"] = path[1]
+        errors.append({k: v for k, v in entry.items() if v is not None})
+    if any(e["code"] == "json_invalid" for e in errors):
+        position = next((e.get("ctx", {}).get("error") for e in exc.errors()), None)
+        detail = f"The body is not valid JSON ({position})." if position else "The body is not valid JSON."
+        return problem(422, "malformed-json", "Malformed JSON", detail, [])
+    return problem(422, "validation-failed", "Invalid input", _summary(errors), errors)
+
+
+def _summary(errors: list[dict[str, Any]]) -> str:
+    places = [e.get("pointer") or e.get("parameter") or "body" for e in errors]
+    return f"{len(errors)} invalid field(s): {', '.join(p or '/' for p in places)}"
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
+        exc.status_code, "http-error"
+    )
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    return problem(exc.status_code, code, title, str(exc.detail), headers=exc.headers)
+
+
+async def _unexpected(_request: Request, exc: Exception) -> Response:
+    return _masked(exc)
+
+
+def _masked(exc: Exception) -> Response:
+    incident = uuid.uuid4().hex
+    log.error("unexpected error (incident %s)", incident, exc_info=exc)
+    return problem(
+        500,
+        "internal-error",
+        "Internal error",
+        f"An unexpected error occurred; it has been logged as incident {incident}.",
+    )
+
+
+def add_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+class ProblemResponses:
+    """OpenAPI declarations of the problem+json answers a route can give."""
+
+    _DESCRIPTIONS = {
+        401: "Missing or invalid bearer token",
+        403: "The token lacks the scope this operation needs",
+        404: "Not found",
+        409: "Conflict",
+        422: "Invalid input; `errors` names each offending field or item",
+        503: "Not ready",
+    }
+
+    @classmethod
+    def of(cls, *statuses: int) -> dict[int | str, dict[str, Any]]:
+        return {
+            status: {
+                "description": cls._DESCRIPTIONS[status],
+                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            }
+            for status in statuses
+        }

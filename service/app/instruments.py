@@ -1,0 +1,33 @@
+"""Use cases over the instrument catalogue: browse it and score without storing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from service.domain.errors import InstrumentNotFound
+from service.domain.instruments.catalogue import Catalogue
+from service.domain.instruments.model import InstrumentDefinition
+from service.domain.scoring.result import ScoreResult
+from service.domain.scoring.scorer import Scorer
+
+
+class InstrumentService:
+    """Holds one compiled scorer per catalogue entry; built once at start-up."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self._catalogue = catalogue
+        self._scorers = {d.id: Scorer(d) for d in catalogue}
+
+    def list(self) -> list[InstrumentDefinition]:
+        return list(self._catalogue)
+
+    def get(self, instrument_id: str) -> InstrumentDefinition:
+        return self._catalogue.get(instrument_id)
+
+    def score(
+        self, instrument_id: str, responses: Mapping[str, object], population: str | None
+    ) -> ScoreResult:
+        scorer = self._scorers.get(instrument_id)
+        if scorer is None:
+            raise InstrumentNotFound(instrument_id)
+        return scorer.score(responses, population)

@@ -1,0 +1,108 @@
+"""The ``rapport`` command: serve, migrate, export the API contract.
+
+Every command works from any working directory: the migrations and instrument definitions
+ship inside the package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from service.settings import Settings
+from service.store import migrate
+from service.store.engine import create_engine
+
+log = logging.getLogger("rapport")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"rapport: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    handler = {"serve": _serve, "migrate": _migrate, "openapi": _openapi}[args.command]
+    return handler(settings, args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rapport", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", help="interface to bind (default RAPPORT_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default RAPPORT_PORT or 8000)")
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not apply pending migrations first (default: RAPPORT_AUTO_MIGRATE)",
+    )
+    serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
+    openapi = commands.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", type=Path, help="file to write (default: stdout)")
+    return parser
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    asyncio.run(_upgrade(settings))
+    log.info("database schema is at revision %s", migrate.head_revision())
+    return 0
+
+
+async def _upgrade(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.api.app import create_app
+
+    if settings.auto_migrate and not args.no_migrate:
+        asyncio.run(_upgrade(settings))
+    # /readyz inspects the schema revision on every probe; keep Alembic's chatter out of logs.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level,
+        access_log=not args.no_access_log,
+        loop="uvloop",
+        http="httptools",
+        proxy_headers=False,
+        server_header=False,
+    )
+    return 0
+
+
+def _openapi(settings: Settings, args: argparse.Namespace) -> int:
+    from service.api.app import create_app
+
+    text = json.dumps(create_app(settings).openapi(), indent=2, sort_keys=False) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

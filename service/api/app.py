@@ -56,10 +56,14 @@ def _openapi(app: FastAPI) -> dict[str, object]:
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-        for name, definition in Problem.model_json_schema(
+        components["Problem"] = Problem.model_json_schema(
             ref_template="#/components/schemas/{model}"
-        ).get("$defs", {}).items():
+        )
+        for name, definition in (
+            Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            .get("$defs", {})
+            .items()
+        ):
             components[name] = definition
         components["Problem"].pop("$defs", None)
         app.openapi_schema = schema

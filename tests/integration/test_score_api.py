@@ -105,7 +105,12 @@ async def test_a_bad_answer_is_422_naming_the_item(
     response = await client.post("/v1/instruments/phq-9/score", json={"responses": responses})
     body = _problem(response, 422, "invalid-responses")
     assert body["errors"] == [
-        {"pointer": "/responses/4", "item": "4", "code": code, "detail": body["errors"][0]["detail"]}
+        {
+            "pointer": "/responses/4",
+            "item": "4",
+            "code": code,
+            "detail": body["errors"][0]["detail"],
+        }
     ]
 
 

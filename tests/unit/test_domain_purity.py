@@ -1,4 +1,4 @@
-"""The domain imports no framework: FastAPI, Starlette, SQLAlchemy, Alembic, Strawberry, pydantic."""
+"""The domain imports no framework (FastAPI, SQLAlchemy, Strawberry, pydantic...)."""
 
 from __future__ import annotations
 

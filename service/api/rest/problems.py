@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import orjson
 from fastapi import FastAPI, Request
@@ -47,7 +47,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
 def status_for(error: DomainError) -> int:
     for kind in type(error).__mro__:
         if kind in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[kind]  # type: ignore[index]
+            return STATUS_BY_ERROR[kind]
     return 500  # pragma: no cover - DomainError itself is mapped
 
 
@@ -57,7 +57,7 @@ def problem(
     title: str,
     detail: str,
     errors: Sequence[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + code,
@@ -68,7 +68,9 @@ def problem(
     }
     if errors is not None:
         body["errors"] = list(errors)
-    return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
+    return Response(
+        orjson.dumps(body), status, headers=dict(headers or {}), media_type=PROBLEM_JSON
+    )
 
 
 def _field_errors(error: ValidationFailed) -> list[dict[str, Any]]:
@@ -112,7 +114,11 @@ async def _request_validation(_request: Request, exc: Exception) -> Response:
         errors.append({k: v for k, v in entry.items() if v is not None})
     if any(e["code"] == "json_invalid" for e in errors):
         position = next((e.get("ctx", {}).get("error") for e in exc.errors()), None)
-        detail = f"The body is not valid JSON ({position})." if position else "The body is not valid JSON."
+        detail = (
+            f"The body is not valid JSON ({position})."
+            if position
+            else "The body is not valid JSON."
+        )
         return problem(422, "malformed-json", "Malformed JSON", detail, [])
     return problem(422, "validation-failed", "Invalid input", _summary(errors), errors)
 
@@ -156,7 +162,7 @@ def add_problem_handlers(app: FastAPI) -> None:
 class ProblemResponses:
     """OpenAPI declarations of the problem+json answers a route can give."""
 
-    _DESCRIPTIONS = {
+    _DESCRIPTIONS: ClassVar[dict[int, str]] = {
         401: "Missing or invalid bearer token",
         403: "The token lacks the scope this operation needs",
         404: "Not found",

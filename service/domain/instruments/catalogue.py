@@ -9,7 +9,6 @@ packaged instrument: ids must be unique.
 from __future__ import annotations
 
 import tomllib
-
 from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -17,8 +16,6 @@ from pathlib import Path
 from service.domain.errors import DefinitionError, InstrumentNotFound
 from service.domain.instruments.loader import load_definition_file, parse_definition
 from service.domain.instruments.model import InstrumentDefinition, Respondent
-
-
 
 
 class Catalogue:
@@ -82,10 +79,17 @@ def _check_pairing(d: InstrumentDefinition, by_id: dict[str, InstrumentDefinitio
         raise DefinitionError(f"{d.id}: '{other.id}' does not name it as its paired form")
     if {d.respondent, other.respondent} != {Respondent.CLIENT, Respondent.THERAPIST}:
         raise DefinitionError(f"{d.id}: a pair needs one client and one therapist form")
-    mine = [(i.id, i.response.min, i.response.max, i.reverse) for i in d.items]
-    theirs = [(i.id, i.response.min, i.response.max, i.reverse) for i in other.items]
-    if mine != theirs or d.total.aggregation is not other.total.aggregation:
+    if _shape(d) != _shape(other) or d.total_scale != other.total_scale:
         raise DefinitionError(
             f"{d.id} and {other.id} differ in items, response scales or total metric, "
             "so their scores cannot be compared"
         )
+
+
+def _shape(d: InstrumentDefinition) -> tuple[object, ...]:
+    items = tuple(
+        (i.id, i.scored, i.response.type, i.response.min, i.response.max, i.reverse)
+        for i in d.items
+    )
+    scales = tuple((s.id, s.items, s.aggregation) for s in d.scales)
+    return items, scales

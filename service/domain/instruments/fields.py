@@ -40,16 +40,18 @@ class Table:
             return None
         return self._raw[key]
 
-    def str(self, key: str) -> str:
+    def string(self, key: str) -> str:
         value = self._get(key, True)
         if not isinstance(value, str) or not value:
             raise DefinitionError(f"{self._path}.{key}: expected a non-empty string")
         return value
 
-    def opt_str(self, key: str) -> str | None:
-        return self.str(key) if self.has(key) else self._mark(key)
+    def opt_string(self, key: str) -> str | None:
+        if not self.has(key):
+            return None
+        return self.string(key)
 
-    def bool(self, key: str, default: bool) -> bool:
+    def flag(self, key: str, default: bool) -> bool:
         if not self.has(key):
             return default
         value = self._get(key, True)
@@ -57,7 +59,7 @@ class Table:
             raise DefinitionError(f"{self._path}.{key}: expected true or false")
         return value
 
-    def int(self, key: str) -> int:
+    def integer(self, key: str) -> int:
         value = self._get(key, True)
         if isinstance(value, bool) or not isinstance(value, int):
             raise DefinitionError(f"{self._path}.{key}: expected an integer")
@@ -70,9 +72,11 @@ class Table:
         return float(value)
 
     def opt_number(self, key: str) -> float | None:
-        return self.number(key) if self.has(key) else self._mark(key)
+        if not self.has(key):
+            return None
+        return self.number(key)
 
-    def strs(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         if not self.has(key):
             return default
         value = self._get(key, True)
@@ -80,7 +84,7 @@ class Table:
             raise DefinitionError(f"{self._path}.{key}: expected a list of strings")
         return tuple(value)
 
-    def str_or_strs(self, key: str) -> str | tuple[str, ...]:
+    def string_or_strings(self, key: str) -> str | tuple[str, ...]:
         value = self._get(key, True)
         if isinstance(value, str):
             return value
@@ -92,7 +96,9 @@ class Table:
         return Table(self._get(key, True), f"{self._path}.{key}")
 
     def opt_table(self, key: str) -> Table | None:
-        return self.table(key) if self.has(key) else self._mark(key)
+        if not self.has(key):
+            return None
+        return self.table(key)
 
     def tables(self, key: str) -> list[Table]:
         value = self._get(key, False)
@@ -103,7 +109,7 @@ class Table:
         return [Table(v, f"{self._path}.{key}[{i}]") for i, v in enumerate(value)]
 
     def enum(self, key: str, kind: type[E]) -> E:
-        value = self.str(key)
+        value = self.string(key)
         try:
             return kind(value)  # type: ignore[call-arg]
         except ValueError:
@@ -111,10 +117,6 @@ class Table:
             raise DefinitionError(
                 f"{self._path}.{key}: '{value}' is not one of: {allowed}"
             ) from None
-
-    def _mark(self, key: str) -> None:
-        self._read.add(key)
-        return None
 
     def done(self) -> None:
         """Fail on any key the loader did not read: it is a typo or an unsupported field."""

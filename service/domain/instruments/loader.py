@@ -49,26 +49,28 @@ def load_definition_file(path: Path) -> InstrumentDefinition:
 def parse_definition(raw: object, origin: str) -> InstrumentDefinition:
     root = Table(raw, origin)
     default_response = _response(root.table("response"))
-    all_ids = [t.str("id") for t in root.tables("items")]
+    all_ids = [t.string("id") for t in root.tables("items")]
     definition = InstrumentDefinition(
-        id=root.str("id"),
-        name=root.str("name"),
-        short_name=root.str("short_name"),
-        version=root.str("version"),
+        id=root.string("id"),
+        name=root.string("name"),
+        short_name=root.string("short_name"),
+        version=root.string("version"),
         respondent=root.enum("respondent", Respondent),
         direction=root.enum("direction", Direction),
-        description=root.str("description"),
-        populations=tuple(_population(p, root.path) for p in root.strs("populations", ("adult",))),
+        description=root.string("description"),
+        populations=tuple(
+            _population(p, root.path) for p in root.strings("populations", ("adult",))
+        ),
         items=tuple(_item(t, default_response) for t in root.tables("items")),
         scales=tuple(_scale(t, all_ids) for t in root.tables("scales")),
-        total_scale=root.str("total_scale"),
+        total_scale=root.string("total_scale"),
         licence=_licence(root.table("licence")),
         sources=tuple(_source(t) for t in root.tables("sources")),
         item_flags=tuple(_item_flag(t, all_ids) for t in root.tables("item_flags")),
         criteria=tuple(_criterion(t) for t in root.tables("criteria")),
-        paired_form=root.opt_str("paired_form"),
-        loinc_panel=root.opt_str("loinc_panel"),
-        notes=root.strs("notes"),
+        paired_form=root.opt_string("paired_form"),
+        loinc_panel=root.opt_string("loinc_panel"),
+        notes=root.strings("notes"),
     )
     root.done()
     check_definition(definition, origin)
@@ -87,7 +89,7 @@ def _response(t: Table) -> ResponseScale:
         type=t.enum("type", ResponseType),
         min=t.number("min"),
         max=t.number("max"),
-        source=t.str("source"),
+        source=t.string("source"),
         options=tuple(_option(o) for o in t.tables("options")),
     )
     t.done()
@@ -95,7 +97,9 @@ def _response(t: Table) -> ResponseScale:
 
 
 def _option(t: Table) -> ResponseOption:
-    option = ResponseOption(value=t.int("value"), label=t.str("label"), code=t.opt_str("code"))
+    option = ResponseOption(
+        value=t.integer("value"), label=t.string("label"), code=t.opt_string("code")
+    )
     t.done()
     return option
 
@@ -103,13 +107,13 @@ def _option(t: Table) -> ResponseOption:
 def _item(t: Table, default_response: ResponseScale) -> Item:
     override = t.opt_table("response")
     item = Item(
-        id=t.str("id"),
-        label=t.str("label"),
+        id=t.string("id"),
+        label=t.string("label"),
         response=_response(override) if override is not None else default_response,
-        reverse=t.bool("reverse", False),
-        scored=t.bool("scored", True),
-        text=t.opt_str("text"),
-        loinc=t.opt_str("loinc"),
+        reverse=t.flag("reverse", False),
+        scored=t.flag("scored", True),
+        text=t.opt_string("text"),
+        loinc=t.opt_string("loinc"),
     )
     t.done()
     return item
@@ -117,11 +121,11 @@ def _item(t: Table, default_response: ResponseScale) -> Item:
 
 def _items_of(t: Table, all_ids: list[str]) -> tuple[str, ...]:
     """A list of item ids, or the string "all" for every item of the instrument."""
-    value = t.str_or_strs("items")
+    value = t.string_or_strings("items")
     if isinstance(value, tuple):
         return value
     if value != "all":
-        raise DefinitionError(f"{t.path}.items: expected a list of item ids or \"all\"")
+        raise DefinitionError(f'{t.path}.items: expected a list of item ids or "all"')
     return tuple(all_ids)
 
 
@@ -130,15 +134,15 @@ def _scale(t: Table, all_ids: list[str]) -> Scale:
     bands = t.opt_table("bands")
     rc = t.opt_table("reliable_change")
     scale = Scale(
-        id=t.str("id"),
-        name=t.str("name"),
+        id=t.string("id"),
+        name=t.string("name"),
         items=_items_of(t, all_ids),
         aggregation=t.enum("aggregation", Aggregation),
         missing=_missing(missing),
         bands=_bands(bands) if bands is not None else None,
         cutoffs=tuple(_cutoff(c) for c in t.tables("cutoffs")),
         reliable_change=_reliable_change(rc) if rc is not None else None,
-        loinc=t.opt_str("loinc"),
+        loinc=t.opt_string("loinc"),
     )
     t.done()
     return scale
@@ -146,7 +150,9 @@ def _scale(t: Table, all_ids: list[str]) -> Scale:
 
 def _missing(t: Table) -> MissingRule:
     rule = MissingRule(
-        max_missing=t.int("max_missing"), prorate=t.bool("prorate", False), source=t.str("source")
+        max_missing=t.integer("max_missing"),
+        prorate=t.flag("prorate", False),
+        source=t.string("source"),
     )
     t.done()
     return rule
@@ -155,19 +161,19 @@ def _missing(t: Table) -> MissingRule:
 def _bands(t: Table) -> Bands:
     bands = []
     for b in t.tables("bands"):
-        bands.append(Band(label=b.str("label"), min=b.number("min")))
+        bands.append(Band(label=b.string("label"), min=b.number("min")))
         b.done()
-    result = Bands(bands=tuple(bands), source=t.str("source"))
+    result = Bands(bands=tuple(bands), source=t.string("source"))
     t.done()
     return result
 
 
 def _cutoff(t: Table) -> Cutoff:
     cutoff = Cutoff(
-        population=_population(t.str("population"), t.path),
+        population=_population(t.string("population"), t.path),
         comparison=t.enum("comparison", Comparison),
         value=t.number("value"),
-        source=t.str("source"),
+        source=t.string("source"),
     )
     t.done()
     return cutoff
@@ -175,7 +181,7 @@ def _cutoff(t: Table) -> Cutoff:
 
 def _reliable_change(t: Table) -> ReliableChange:
     rc = ReliableChange(
-        source=t.str("source"),
+        source=t.string("source"),
         z=t.number("z") if t.has("z") else 1.96,
         threshold=t.opt_number("threshold"),
         sd=t.opt_number("sd"),
@@ -187,12 +193,12 @@ def _reliable_change(t: Table) -> ReliableChange:
 
 def _item_flag(t: Table, all_ids: list[str]) -> ItemFlagRule:
     rule = ItemFlagRule(
-        code=t.str("code"),
+        code=t.string("code"),
         items=_items_of(t, all_ids),
         comparison=t.enum("comparison", Comparison),
         value=t.number("value"),
-        description=t.str("description"),
-        source=t.str("source"),
+        description=t.string("description"),
+        source=t.string("source"),
     )
     t.done()
     return rule
@@ -202,16 +208,18 @@ def _criterion(t: Table) -> CriterionRule:
     groups = []
     for g in t.tables("groups"):
         groups.append(
-            CriterionGroup(name=g.str("name"), items=g.strs("items"), min_endorsed=g.int("min"))
+            CriterionGroup(
+                name=g.string("name"), items=g.strings("items"), min_endorsed=g.integer("min")
+            )
         )
         g.done()
     rule = CriterionRule(
-        id=t.str("id"),
-        flag=t.str("flag"),
+        id=t.string("id"),
+        flag=t.string("flag"),
         endorse_at=t.number("endorse_at"),
         groups=tuple(groups),
-        description=t.str("description"),
-        source=t.str("source"),
+        description=t.string("description"),
+        source=t.string("source"),
     )
     t.done()
     return rule
@@ -219,11 +227,11 @@ def _criterion(t: Table) -> CriterionRule:
 
 def _licence(t: Table) -> Licence:
     licence = Licence(
-        name=t.str("name"),
-        summary=t.str("summary"),
-        item_text_allowed=t.bool("item_text_allowed", False),
-        source=t.str("source"),
-        url=t.opt_str("url"),
+        name=t.string("name"),
+        summary=t.string("summary"),
+        item_text_allowed=t.flag("item_text_allowed", False),
+        source=t.string("source"),
+        url=t.opt_string("url"),
     )
     t.done()
     return licence
@@ -231,11 +239,11 @@ def _licence(t: Table) -> Licence:
 
 def _source(t: Table) -> Source:
     source = Source(
-        id=t.str("id"),
+        id=t.string("id"),
         kind=t.enum("kind", SourceKind),
-        citation=t.str("citation"),
-        url=t.opt_str("url"),
-        note=t.opt_str("note"),
+        citation=t.string("citation"),
+        url=t.opt_string("url"),
+        note=t.opt_string("note"),
     )
     t.done()
     return source

@@ -170,7 +170,8 @@ class ReliableChange:
         """
         if self.threshold is not None:
             return self.threshold
-        assert self.sd is not None and self.reliability is not None  # checked at load time
+        assert self.sd is not None  # both checked at load time
+        assert self.reliability is not None
         return self.z * self.sd * math.sqrt(2.0 * (1.0 - self.reliability))
 
 

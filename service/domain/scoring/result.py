@@ -13,6 +13,7 @@ class Flag:
 
     Codes are stable: ``risk`` (a risk item endorsed), ``not-scorable`` (a scale had too
     many missing items), ``cutoff-unavailable`` (no cut-off for the requested population),
+    ``population-not-validated`` (the instrument is not declared for that population),
     and the codes an instrument's own rules declare (``low-item``, ``provisional-diagnosis``).
     """
 

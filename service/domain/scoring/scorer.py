@@ -106,14 +106,7 @@ class Scorer:
         if d.criteria:
             criteria, criterion_flags = evaluate_criteria(d.criteria, raw, self._position)
             flags.extend(criterion_flags)
-        if d.total.cutoffs and total.score is not None and d.total.cutoff_for(pop) is None:
-            flags.append(
-                Flag(
-                    code="cutoff-unavailable",
-                    message=f"{d.short_name} has no published cut-off for the {pop} population.",
-                    scale=d.total_scale,
-                )
-            )
+        flags.extend(self._population_flags(pop, total.score is not None))
         missing = tuple(i for i in self._scored if raw[self._specs[i].index] is None)
         return ScoreResult(
             instrument=d.id,
@@ -127,6 +120,26 @@ class Scorer:
             criteria=criteria,
             provenance=Provenance(d.id, d.version, pop, defaulted, SCORER_VERSION),
         )
+
+    def _population_flags(self, pop: Population, scored: bool) -> list[Flag]:
+        d = self.definition
+        flags = []
+        if pop not in d.populations:
+            flags.append(
+                Flag(
+                    code="population-not-validated",
+                    message=f"{d.short_name} is not declared for use with the {pop} population.",
+                )
+            )
+        if scored and d.total.cutoffs and d.total.cutoff_for(pop) is None:
+            flags.append(
+                Flag(
+                    code="cutoff-unavailable",
+                    message=f"{d.short_name} has no published cut-off for the {pop} population.",
+                    scale=d.total_scale,
+                )
+            )
+        return flags
 
     def _validate(
         self, responses: Mapping[str, object]
@@ -225,9 +238,7 @@ def _number(item_id: str, value: object, spec: _ItemSpec, errors: list[FieldErro
         errors.append(FieldError(item_id, "wrong-type", "Expected a finite number."))
         return None
     if spec.integer and not number.is_integer():
-        errors.append(
-            FieldError(item_id, "not-integer", f"Expected a whole number, got {value}.")
-        )
+        errors.append(FieldError(item_id, "not-integer", f"Expected a whole number, got {value}."))
         return None
     if not spec.low <= number <= spec.high:
         errors.append(

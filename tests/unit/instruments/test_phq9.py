@@ -27,7 +27,7 @@ def test_total_is_the_sum_of_items_1_to_9() -> None:
 def test_kroenke_bands_at_every_boundary(total: int, band: str) -> None:
     values = [min(3, max(0, total - 3 * i)) for i in range(9)]
     assert sum(values) == total
-    result = score("phq-9", answers(values[:8] + [0]) | {"9": values[8]})
+    result = score("phq-9", answers([*values[:8], 0]) | {"9": values[8]})
     assert result.total == total
     assert result.band == band
 
@@ -113,3 +113,9 @@ def test_constants_are_pinned() -> None:
         "44250-9", "44255-8", "44259-0", "44254-1", "44251-7",
         "44258-2", "44252-5", "44253-3", "44260-8",
     ]  # fmt: skip
+
+
+def test_an_undeclared_population_is_flagged() -> None:
+    result = score("phq-9", answers([1] * 9), "child")
+    assert "population-not-validated" in flag_codes(result)
+    assert score("phq-9", answers([1] * 8 + [0]), "adolescent").flags == ()

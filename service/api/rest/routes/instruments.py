@@ -32,7 +32,9 @@ async def list_instruments(instruments: InstrumentsDep) -> InstrumentList:
     summary="One instrument's full definition: items, scales, rules and their sources",
     responses=ProblemResponses.of(404),
 )
-async def get_instrument(instrument_id: InstrumentId, instruments: InstrumentsDep) -> InstrumentDetail:
+async def get_instrument(
+    instrument_id: InstrumentId, instruments: InstrumentsDep
+) -> InstrumentDetail:
     return InstrumentDetail.of(instruments.get(instrument_id))
 
 

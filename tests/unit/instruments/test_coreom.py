@@ -44,8 +44,8 @@ def rule(result: ScoreResult, scale_id: str) -> tuple[bool, tuple[str, ...]]:
 
 
 def test_every_scale_is_ten_times_its_item_mean() -> None:
-    keyed = {i: 4 for i in WELL_BEING}
-    keyed |= {i: 1 for i in PROBLEMS} | {i: 3 for i in FUNCTIONING} | {i: 0 for i in RISK}
+    keyed = dict.fromkeys(WELL_BEING, 4)
+    keyed |= dict.fromkeys(PROBLEMS, 1) | dict.fromkeys(FUNCTIONING, 3) | dict.fromkeys(RISK, 0)
     result = score("core-om", from_keyed(keyed))
     # total: (16 + 12 + 36 + 0) / 34 x 10; non-risk: 64 / 28 x 10.
     assert result.total == pytest.approx(640 / 34)  # 18.82
@@ -113,7 +113,7 @@ def test_no_cutoff_outside_adults(population: str) -> None:
 
 def test_three_missing_items_prorate_total_and_non_risk_but_not_problems() -> None:
     # Missing 1 (F), 2 and 5 (P). Keyed 1 everywhere except item 33 (F) = 4 and risk = 0.
-    keyed = keyed_all(1, _33=4) | {i: 0 for i in RISK}
+    keyed = keyed_all(1, _33=4) | dict.fromkeys(RISK, 0)
     for item in ("1", "2", "5"):
         del keyed[item]
     result = score("core-om", from_keyed(keyed))

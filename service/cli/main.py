@@ -106,7 +106,7 @@ def _healthcheck(settings: Settings, _args: argparse.Namespace) -> int:
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
     url = f"http://{host}:{settings.port}/healthz"
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - fixed local URL
+        with urllib.request.urlopen(url, timeout=2) as response:
             return 0 if response.status == 200 else 1
     except OSError as exc:
         print(f"rapport: {url} did not answer: {exc}", file=sys.stderr)

@@ -38,7 +38,7 @@ def running(
     """Run ``command`` until /readyz answers 200; yield it and its base URL; SIGTERM after."""
     log = cwd / "server.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - the command comes from the test itself
+        process = subprocess.Popen(
             list(command), env=dict(env), cwd=cwd, stdout=out, stderr=subprocess.STDOUT
         )
     base = f"http://127.0.0.1:{port}"

@@ -69,7 +69,7 @@ def test_the_entrypoint_serves_persists_and_stops_cleanly(tmp_path: Path) -> Non
         )
         assert scored.status_code == 200
         assert scored.json()["total"] == 14
-        probe = subprocess.run(healthcheck, env=env, cwd=data, check=False)  # noqa: S603
+        probe = subprocess.run(healthcheck, env=env, cwd=data, check=False)
         assert probe.returncode == 0
         process.send_signal(signal.SIGTERM)
         # uvicorn shuts down gracefully, then re-raises SIGTERM (exit 143 in Docker).
@@ -80,5 +80,5 @@ def test_the_entrypoint_serves_persists_and_stops_cleanly(tmp_path: Path) -> Non
     with running(entrypoint, env, data, port) as (_process, base):  # restart on the same volume
         assert httpx.get(f"{base}/readyz").json()["status"] == "ready"
 
-    probe = subprocess.run(healthcheck, env=env, cwd=data, check=False, capture_output=True)  # noqa: S603
+    probe = subprocess.run(healthcheck, env=env, cwd=data, check=False, capture_output=True)
     assert probe.returncode == 1  # nothing answers once the service is down

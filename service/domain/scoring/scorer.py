@@ -8,13 +8,16 @@ fixes a payload in one round trip.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+import operator
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
+from typing import NamedTuple
 
-from service.domain.errors import FieldError, InvalidResponses, UnknownPopulation
+from service.domain.errors import FieldError, UnknownPopulation
 from service.domain.instruments.model import (
     Aggregation,
+    Comparison,
     InstrumentDefinition,
     Population,
     ResponseType,
@@ -29,6 +32,7 @@ from service.domain.scoring.result import (
     ScoreResult,
 )
 from service.domain.scoring.rules import evaluate_criteria, evaluate_item_flags
+from service.domain.scoring.validation import ItemSpec, validate
 
 SCORER_VERSION = "1"
 DEFAULT_POPULATION = Population.ADULT
@@ -40,25 +44,54 @@ _MULTIPLIER = {
     Aggregation.MEAN_X10: 10.0,
 }
 _PER_ITEM = {Aggregation.SUM, Aggregation.SUM_X2, Aggregation.SUM_X4}
+# Scores keep nine decimals: enough for any prorated or mean score, and it drops binary
+# floating-point noise (0.30000000000000004) so equal administrations give equal numbers.
+_DIGITS = 9
+_COMPARE = {
+    Comparison.GE: operator.ge,
+    Comparison.GT: operator.gt,
+    Comparison.LE: operator.le,
+    Comparison.LT: operator.lt,
+}
 
 
-@dataclass(frozen=True, slots=True)
-class _ItemSpec:
-    index: int
-    low: float
-    high: float
-    integer: bool
-    reverse_base: float | None  # keyed value = reverse_base - answer for reverse-keyed items
+class _ScaleSpec(NamedTuple):
+    """A scale compiled for speed: unpacked in one step on the hot path."""
 
-
-@dataclass(frozen=True, slots=True)
-class _ScaleSpec:
-    scale: Scale
-    indices: tuple[int, ...]
+    id: str
+    name: str
+    aggregation: Aggregation
+    pick: Callable[[list[float | None]], tuple[float | None, ...]]
     item_ids: tuple[str, ...]
+    n_items: int
+    max_missing: int
     multiplier: float
     per_item: bool  # sums scale by item count; means do not
+    band_mins: tuple[float, ...]
+    band_labels: tuple[str, ...]
+    cutoffs: dict[Population, tuple[Callable[[float, float], bool], float]]
     rule: AppliedRule
+
+    @classmethod
+    def of(cls, scale: Scale, position: Mapping[str, int]) -> _ScaleSpec:
+        bands = scale.bands.bands if scale.bands is not None else ()
+        return cls(
+            id=scale.id,
+            name=scale.name,
+            aggregation=scale.aggregation,
+            pick=_picker(tuple(position[i] for i in scale.items)),
+            item_ids=scale.items,
+            n_items=len(scale.items),
+            max_missing=scale.missing.max_missing,
+            multiplier=_MULTIPLIER[scale.aggregation],
+            per_item=scale.aggregation in _PER_ITEM,
+            band_mins=tuple(b.min for b in bands),
+            band_labels=tuple(b.label for b in bands),
+            cutoffs={c.population: (_COMPARE[c.comparison], c.value) for c in scale.cutoffs},
+            rule=AppliedRule(
+                scale.missing.max_missing, scale.missing.prorate, scale.missing.source
+            ),
+        )
 
 
 class Scorer:
@@ -68,8 +101,8 @@ class Scorer:
         self.definition = definition
         self._ids = tuple(item.id for item in definition.items)
         self._specs = {
-            item.id: _ItemSpec(
-                index=i,
+            item.id: ItemSpec(
+                position=i,
                 low=item.response.min,
                 high=item.response.max,
                 integer=item.response.type is ResponseType.INTEGER,
@@ -77,51 +110,57 @@ class Scorer:
             )
             for i, item in enumerate(definition.items)
         }
-        self._scored = tuple(item.id for item in definition.items if item.scored)
+        self._scored_indices = tuple(i for i, item in enumerate(definition.items) if item.scored)
         position = {item_id: i for i, item_id in enumerate(self._ids)}
         self._position = position
-        self._scales = tuple(
-            _ScaleSpec(
-                scale=scale,
-                indices=tuple(position[i] for i in scale.items),
-                item_ids=scale.items,
-                multiplier=_MULTIPLIER[scale.aggregation],
-                per_item=scale.aggregation in _PER_ITEM,
-                rule=AppliedRule(
-                    scale.missing.max_missing, scale.missing.prorate, scale.missing.source
-                ),
+        self._scales = tuple(_ScaleSpec.of(scale, position) for scale in definition.scales)
+        self._total_index = [s.id for s in definition.scales].index(definition.total_scale)
+        self._population_flag_cache = {
+            (pop, scored): self._population_flags(pop, scored)
+            for pop in Population
+            for scored in (False, True)
+        }
+        self._provenance = {
+            (pop, defaulted): Provenance(
+                definition.id, definition.version, pop, defaulted, SCORER_VERSION
             )
-            for scale in definition.scales
-        )
+            for pop in Population
+            for defaulted in (False, True)
+        }
 
     def score(self, responses: Mapping[str, object], population: str | None = None) -> ScoreResult:
         pop, defaulted = _population(population)
-        raw, keyed = self._validate(responses)
+        raw, keyed = validate(self._specs, self._ids, responses, self.definition.short_name)
         d = self.definition
         flags: list[Flag] = []
-        scales = tuple(self._score_scale(spec, keyed, pop, flags) for spec in self._scales)
-        total = next(s for s in scales if s.id == d.total_scale)
-        flags.extend(evaluate_item_flags(d.item_flags, raw, self._position))
+        scales = tuple([self._score_scale(spec, keyed, pop, flags) for spec in self._scales])
+        total = scales[self._total_index]
+        if d.item_flags:
+            flags.extend(evaluate_item_flags(d.item_flags, raw, self._position))
         criteria: tuple[CriterionOutcome, ...] = ()
         if d.criteria:
             criteria, criterion_flags = evaluate_criteria(d.criteria, raw, self._position)
             flags.extend(criterion_flags)
-        flags.extend(self._population_flags(pop, total.score is not None))
-        missing = tuple(i for i in self._scored if raw[self._specs[i].index] is None)
+        flags.extend(self._population_flag_cache[pop, total.score is not None])
+        missing = (
+            tuple([self._ids[i] for i in self._scored_indices if raw[i] is None])
+            if None in raw
+            else ()
+        )
         return ScoreResult(
-            instrument=d.id,
-            total=total.score,
-            band=total.band,
-            clinical=total.clinical,
-            scales=scales,
-            flags=tuple(flags),
-            prorated=total.prorated,
-            missing=missing,
-            criteria=criteria,
-            provenance=Provenance(d.id, d.version, pop, defaulted, SCORER_VERSION),
+            d.id,
+            total.score,
+            total.band,
+            total.clinical,
+            scales,
+            tuple(flags),
+            total.prorated,
+            missing,
+            criteria,
+            self._provenance[pop, defaulted],
         )
 
-    def _population_flags(self, pop: Population, scored: bool) -> list[Flag]:
+    def _population_flags(self, pop: Population, scored: bool) -> tuple[Flag, ...]:
         d = self.definition
         flags = []
         if pop not in d.populations:
@@ -139,80 +178,64 @@ class Scorer:
                     scale=d.total_scale,
                 )
             )
-        return flags
-
-    def _validate(
-        self, responses: Mapping[str, object]
-    ) -> tuple[list[float | None], list[float | None]]:
-        raw: list[float | None] = [None] * len(self._ids)
-        keyed: list[float | None] = [None] * len(self._ids)
-        errors: list[FieldError] = []
-        for item_id, value in responses.items():
-            spec = self._specs.get(item_id)
-            if spec is None:
-                errors.append(FieldError(item_id, "unknown-item", _unknown(item_id, self._ids)))
-                continue
-            if value is None:
-                continue
-            number = _number(item_id, value, spec, errors)
-            if number is None:
-                continue
-            raw[spec.index] = number
-            keyed[spec.index] = number if spec.reverse_base is None else spec.reverse_base - number
-        if errors:
-            errors.sort(key=lambda e: _natural(e.field))
-            names = ", ".join(e.field for e in errors)
-            raise InvalidResponses(
-                f"{len(errors)} response(s) do not fit {self.definition.short_name}: {names}",
-                tuple(errors),
-            )
-        return raw, keyed
+        return tuple(flags)
 
     def _score_scale(
         self, spec: _ScaleSpec, keyed: list[float | None], pop: Population, flags: list[Flag]
     ) -> ScaleScore:
-        scale = spec.scale
-        values = [v for v in (keyed[i] for i in spec.indices) if v is not None]
-        n_missing = len(spec.indices) - len(values)
-        missing = (
-            tuple(i for i, ix in zip(spec.item_ids, spec.indices, strict=True) if keyed[ix] is None)
-            if n_missing
-            else ()
-        )
-        if n_missing > scale.missing.max_missing or not values:
-            flags.append(
-                Flag(
-                    code="not-scorable",
-                    message=(
-                        f"Scale '{scale.id}' has {n_missing} missing item(s); at most "
-                        f"{scale.missing.max_missing} may be missing."
-                    ),
-                    items=missing,
-                    scale=scale.id,
-                    source=scale.missing.source,
-                )
-            )
+        # One unpacking instead of a dozen attribute look-ups: this runs per scale per request.
+        (sid, name, agg, pick, item_ids, n_items, max_missing, multiplier, per_item,
+         band_mins, band_labels, cutoffs, rule) = spec  # fmt: skip
+        values = pick(keyed)
+        if None in values:
+            missing = tuple([i for i, v in zip(item_ids, values, strict=True) if v is None])
+            answered: Sequence[float] = [v for v in values if v is not None]
+        else:
+            missing = ()
+            answered = values  # type: ignore[assignment]  # no None in it
+        n_missing = len(missing)
+        if n_missing > max_missing or not answered:
+            flags.append(_not_scorable(spec, missing))
             return ScaleScore(
-                scale.id, scale.name, None, scale.aggregation, None, None, None,
-                len(values), missing, False, spec.rule,
-            )  # fmt: skip
-        mean = math.fsum(values) / len(values)
-        base = mean * len(spec.indices) if spec.per_item else mean
-        score = _clean(base * spec.multiplier)
-        cutoff = scale.cutoff_for(pop)
+                sid, name, None, agg, None, None, None, len(answered), missing, False, rule
+            )
+        mean = sum(answered) / len(answered)
+        score = round((mean * n_items if per_item else mean) * multiplier, _DIGITS)
+        cutoff = cutoffs.get(pop)
         return ScaleScore(
-            id=scale.id,
-            name=scale.name,
-            score=score,
-            metric=scale.aggregation,
-            mean=_clean(mean),
-            band=scale.bands.label_for(score) if scale.bands is not None else None,
-            clinical=cutoff.comparison.holds(score, cutoff.value) if cutoff else None,
-            answered=len(values),
-            missing=missing,
-            prorated=n_missing > 0,
-            rule=spec.rule,
+            sid,
+            name,
+            score,
+            agg,
+            mean,
+            band_labels[bisect_right(band_mins, score) - 1] if band_mins else None,
+            cutoff[0](score, cutoff[1]) if cutoff is not None else None,
+            len(answered),
+            missing,
+            n_missing > 0,
+            rule,
         )
+
+
+def _not_scorable(spec: _ScaleSpec, missing: tuple[str, ...]) -> Flag:
+    return Flag(
+        code="not-scorable",
+        message=(
+            f"Scale '{spec.id}' has {len(missing)} missing item(s); at most "
+            f"{spec.max_missing} may be missing."
+        ),
+        items=missing,
+        scale=spec.id,
+        source=spec.rule.source,
+    )
+
+
+def _picker(indices: tuple[int, ...]) -> Callable[[list[float | None]], tuple[float | None, ...]]:
+    """A C-speed gather of a scale's values; itemgetter returns a bare value for one index."""
+    if len(indices) == 1:
+        only = indices[0]
+        return lambda values: (values[only],)
+    return itemgetter(*indices)
 
 
 def _population(value: str | None) -> tuple[Population, bool]:
@@ -226,56 +249,3 @@ def _population(value: str | None) -> tuple[Population, bool]:
             f"Unknown population '{value}'.",
             (FieldError("population", "unknown-population", f"Expected one of: {allowed}."),),
         ) from None
-
-
-def _number(item_id: str, value: object, spec: _ItemSpec, errors: list[FieldError]) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        kind = "a whole number" if spec.integer else "a number"
-        errors.append(FieldError(item_id, "wrong-type", f"Expected {kind}, got {_kind(value)}."))
-        return None
-    number = float(value)
-    if not math.isfinite(number):
-        errors.append(FieldError(item_id, "wrong-type", "Expected a finite number."))
-        return None
-    if spec.integer and not number.is_integer():
-        errors.append(FieldError(item_id, "not-integer", f"Expected a whole number, got {value}."))
-        return None
-    if not spec.low <= number <= spec.high:
-        errors.append(
-            FieldError(
-                item_id,
-                "out-of-range",
-                f"{value} is outside the response range {_fmt(spec.low)} to {_fmt(spec.high)}.",
-            )
-        )
-        return None
-    return number
-
-
-def _clean(x: float) -> float:
-    """Drop binary floating-point noise (0.30000000000000004) without rounding real digits."""
-    return round(x, 9)
-
-
-def _fmt(x: float) -> str:
-    return str(int(x)) if x.is_integer() else str(x)
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _unknown(item_id: str, ids: tuple[str, ...]) -> str:
-    return f"'{item_id}' is not an item of this instrument (items: {', '.join(ids)})."
-
-
-def _natural(field: str) -> tuple[int, str]:
-    return (int(field), "") if field.isdigit() else (10**9, field)

@@ -4,25 +4,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from service.app.administrations import Administrations
+from service.app.auth import Authenticator
 from service.app.instruments import InstrumentService
+from service.app.records import Records
 from service.domain.instruments.catalogue import load_catalogue
 from service.settings import Settings
-from service.store.engine import create_engine
+from service.store.database import Database, open_database
+from service.store.runner import StoreTransact
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
+    database: Database
+    transact: StoreTransact
     instruments: InstrumentService
-    engine: AsyncEngine
+    authenticator: Authenticator
+    records: Records
+    administrations: Administrations
+
+    def close(self) -> None:
+        self.database.close()
 
 
 def build_services(settings: Settings) -> Services:
     catalogue = load_catalogue(settings.instrument_directories)
+    instruments = InstrumentService(catalogue)
+    database = open_database(settings.database_url, settings.db_pool_size)
+    transact = StoreTransact(database)
     return Services(
         settings=settings,
-        instruments=InstrumentService(catalogue),
-        engine=create_engine(settings.database_url, settings.db_pool_size),
+        database=database,
+        transact=transact,
+        instruments=instruments,
+        authenticator=Authenticator(transact),
+        records=Records(transact),
+        administrations=Administrations(transact, instruments),
     )

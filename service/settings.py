@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.store.urls import async_url
+from service.store.urls import driver_url
 
 DEFAULT_DATABASE_URL = "sqlite:///data/rapport.db"
 
@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
-        async_url(value)  # raises ValueError with a readable message
+        driver_url(value)  # raises ValueError with a readable message
         return value
 
     @property

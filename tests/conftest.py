@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
 from service.api.app import create_app
+from service.app.auth import issue_api_key
+from service.bootstrap import Services
+from service.domain.records import Scope
 from service.settings import Settings
 from service.store import migrate
 from service.store.engine import create_engine
@@ -28,25 +33,17 @@ def postgres_database() -> Iterator[str]:
             pytest.fail("CI must test PostgreSQL: set RAPPORT_TEST_POSTGRES_URL (see .ci/run)")
         pytest.skip("RAPPORT_TEST_POSTGRES_URL is not set")
     name = f"rapport_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    _admin(f'CREATE DATABASE "{name}"')
     url = make_url(POSTGRES_URL).set(database=name)
     yield url.render_as_string(hide_password=False)
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def _admin(statement: str) -> None:
-    import asyncpg  # the admin connection needs autocommit, outside SQLAlchemy
-
+def _admin(statement: str) -> None:
     assert POSTGRES_URL is not None
-    url = make_url(POSTGRES_URL)
-    connection = await asyncpg.connect(
-        host=url.host, port=url.port, user=url.username, password=url.password,
-        database=url.database,
-    )  # fmt: skip
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+    url = make_url(POSTGRES_URL).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(statement.encode())
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -63,19 +60,54 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'rapport.db'}"
 
 
-async def migrated(url: str) -> None:
+def migrated(url: str) -> None:
     engine = create_engine(url)
     try:
-        await migrate.upgrade(engine)
+        migrate.upgrade(engine)
     finally:
-        await engine.dispose()
+        engine.dispose()
+
+
+@dataclass
+class Api:
+    """An in-process Rapport over a migrated database, and a way to mint API keys."""
+
+    http: httpx.AsyncClient
+    services: Services
+
+    async def token(self, tenant: str, *scopes: Scope) -> str:
+        chosen = frozenset(scopes) if scopes else frozenset(Scope)
+        return await issue_api_key(self.services.transact, tenant, chosen)
+
+    async def client_for(self, tenant: str, *scopes: Scope) -> httpx.AsyncClient:
+        token = await self.token(tenant, *scopes)
+        return httpx.AsyncClient(
+            transport=self.http._transport,  # noqa: SLF001 - same in-process app
+            base_url=str(self.http.base_url),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+
+@asynccontextmanager
+async def running_api(url: str) -> AsyncIterator[Api]:
+    migrated(url)
+    app = create_app(Settings(database_url=url))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://rapport.test") as c:
+            yield Api(c, app.state.services)
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    """Rapport in-process on each engine (SQLite, and PostgreSQL when configured)."""
+    async with running_api(database_url) as running:
+        yield running
 
 
 @pytest.fixture
 async def client(sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    await migrated(sqlite_url)
-    app = create_app(Settings(database_url=sqlite_url))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://rapport.test") as c:
+    """A client of tenant 'clinic-a' with read and write scopes, on SQLite."""
+    async with running_api(sqlite_url) as running:
+        async with await running.client_for("clinic-a") as c:
             yield c

@@ -1,13 +1,27 @@
-"""Typed dependencies shared by every adapter (REST now; GraphQL and FHIR build on them)."""
+"""Typed dependencies shared by every adapter: services, the caller, and who they are.
+
+GraphQL and FHIR contexts are built from these same functions, so authentication and tenant
+resolution run through identical code whatever the protocol.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from service.app.administrations import Administrations
+from service.app.auth import require
 from service.app.instruments import InstrumentService
+from service.app.records import Records
 from service.bootstrap import Services
+from service.domain.records import Principal, Scope
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A Rapport API key: `rapport create-api-key --tenant NAME`.",
+)
 
 
 def get_services(request: Request) -> Services:
@@ -19,5 +33,33 @@ def get_instruments(request: Request) -> InstrumentService:
     return get_services(request).instruments
 
 
+def get_records(request: Request) -> Records:
+    return get_services(request).records
+
+
+def get_administrations(request: Request) -> Administrations:
+    return get_services(request).administrations
+
+
+async def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    authorization = request.headers.get("authorization")
+    return await get_services(request).authenticator.authenticate(authorization)
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 InstrumentsDep = Annotated[InstrumentService, Depends(get_instruments)]
+RecordsDep = Annotated[Records, Depends(get_records)]
+AdministrationsDep = Annotated[Administrations, Depends(get_administrations)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_scope(scope: Scope, action: str) -> Any:
+    """A route dependency that refuses (403, audited) before the body is even parsed."""
+
+    async def check(request: Request, principal: PrincipalDep) -> None:
+        await require(get_services(request).transact, principal, scope, action)
+
+    return Depends(check)

@@ -17,9 +17,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from service.app.auth import issue_api_key
+from service.domain.records import Scope
 from service.settings import Settings
 from service.store import migrate
+from service.store.database import open_database
 from service.store.engine import create_engine
+from service.store.runner import StoreTransact
 
 log = logging.getLogger("rapport")
 
@@ -40,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "openapi": _openapi,
         "healthcheck": _healthcheck,
+        "create-api-key": _create_api_key,
     }[args.command]
     return handler(settings, args)
 
@@ -57,6 +62,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
     commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
+    key = commands.add_parser(
+        "create-api-key",
+        help="create a tenant if new and an API key for it; the token is the last line",
+    )
+    key.add_argument("--tenant", required=True, help="tenant (clinic) name")
+    key.add_argument(
+        "--scope",
+        action="append",
+        choices=[s.value for s in Scope],
+        help="read and/or write; repeat for both (default: both)",
+    )
     commands.add_parser(
         "healthcheck", help="exit 0 when the local service answers /healthz (container probe)"
     )
@@ -66,17 +82,31 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    asyncio.run(_upgrade(settings))
+    _upgrade(settings)
     log.info("database schema is at revision %s", migrate.head_revision())
     return 0
 
 
-async def _upgrade(settings: Settings) -> None:
+def _upgrade(settings: Settings) -> None:
     engine = create_engine(settings.database_url)
     try:
-        await migrate.upgrade(engine)
+        migrate.upgrade(engine)
     finally:
-        await engine.dispose()
+        engine.dispose()
+
+
+def _create_api_key(settings: Settings, args: argparse.Namespace) -> int:
+    scopes = frozenset(Scope(s) for s in args.scope) if args.scope else frozenset(Scope)
+    _upgrade(settings)
+    database = open_database(settings.database_url)
+    try:
+        token = asyncio.run(issue_api_key(StoreTransact(database), args.tenant, scopes))
+    finally:
+        database.close()
+    scope_list = ", ".join(sorted(scopes))
+    print(f"API key for tenant '{args.tenant}' with scopes {scope_list}. Shown once; store it now:")
+    print(token)
+    return 0
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -85,7 +115,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from service.api.app import create_app
 
     if settings.auto_migrate and not args.no_migrate:
-        asyncio.run(_upgrade(settings))
+        _upgrade(settings)
     # /readyz inspects the schema revision on every probe; keep Alembic's chatter out of logs.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     uvicorn.run(

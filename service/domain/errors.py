@@ -72,3 +72,36 @@ class DefinitionError(DomainError):
 
     code = "invalid-definition"
     title = "Invalid instrument definition"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    title = "Not allowed"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    title = "Conflict"
+
+    def __init__(self, detail: str, existing_id: str | None = None) -> None:
+        super().__init__(detail)
+        self.existing_id = existing_id
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    """The same Idempotency-Key was sent with a different request body."""
+
+    code = "idempotency-key-reused"
+    title = "Idempotency key reused with another request"
+
+
+class Unavailable(DomainError):
+    """A dependency is down or saturated; the client may retry later."""
+
+    code = "unavailable"
+    title = "Service unavailable"

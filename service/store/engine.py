@@ -1,43 +1,55 @@
 """Engines for the two supported databases.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` (an acknowledged write survives a power
-loss) and foreign keys on; PostgreSQL gets a bounded pool, because without a bound its p99
-collapses under load (DESIGN.md section 6).
+loss) and foreign keys on. Python's sqlite3 module is put in autocommit mode and Rapport
+emits ``BEGIN IMMEDIATE`` itself, so savepoints work and the write lock is taken at the
+start of a transaction rather than upgraded half-way (SQLAlchemy's documented recipe).
+PostgreSQL gets a bounded pool: without a bound its p99 collapses under load.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy.pool import NullPool
 
-from service.store.urls import async_url, is_sqlite, sqlite_path
+from service.store.urls import driver_url, is_sqlite, sqlite_path
 
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=5000",
+    "PRAGMA busy_timeout=10000",
 )
 
 
-def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
-    url = async_url(database_url)
+def create_engine(database_url: str, pool_size: int = 10) -> Engine:
+    url = driver_url(database_url)
     if is_sqlite(url):
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, pool_pre_ping=False)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        # Connections are opened by the one writer thread and the migration runner only.
+        engine = sa_create_engine(
+            url, poolclass=NullPool, connect_args={"check_same_thread": False}
+        )
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_timeout=10, pool_pre_ping=True
+    return sa_create_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_pre_ping=True
     )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # Rapport, not the driver, opens transactions
     cursor = dbapi_connection.cursor()
     for pragma in _SQLITE_PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

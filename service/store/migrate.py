@@ -11,9 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Connection, Engine, text
 
 _PG_MIGRATION_LOCK = 0x52415050  # "RAPP"
 
@@ -31,30 +29,25 @@ def head_revision() -> str:
     return head
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    async with engine.begin() as connection:
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            await connection.execute(
+            connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
             )
-        await connection.run_sync(_command, "upgrade", revision)
+        _command(connection, "upgrade", revision)
 
 
-async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(_command, "downgrade", revision)
+def downgrade(engine: Engine, revision: str) -> None:
+    with engine.begin() as connection:
+        _command(connection, "downgrade", revision)
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
-    async with engine.connect() as connection:
-        return await connection.run_sync(_current)
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def _command(connection: Connection, name: str, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     getattr(command, name)(config, revision)
-
-
-def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()

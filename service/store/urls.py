@@ -1,8 +1,8 @@
 """Turn the plain database URL a clinic configures into the driver URL Rapport uses.
 
 Operators write ``sqlite:///rapport.db`` or ``postgresql://user@host/db``; the driver is
-Rapport's business (aiosqlite, asyncpg), so a driver suffix in the setting is accepted only
-when it is the one Rapport would pick.
+Rapport's business (the standard library's sqlite3, psycopg 3), so a driver suffix in the
+setting is accepted only when it names the driver Rapport would pick.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
 _ALIASES = {"postgres": "postgresql"}
 
 
-def async_url(plain: str) -> URL:
+def driver_url(plain: str) -> URL:
     try:
         url = make_url(plain)
     except ArgumentError as exc:

@@ -62,10 +62,19 @@ def test_the_entrypoint_serves_persists_and_stops_cleanly(tmp_path: Path) -> Non
     entrypoint = json.loads(_instruction("ENTRYPOINT"))
     healthcheck = json.loads(_instruction("HEALTHCHECK").split("CMD", 1)[1].strip())
 
+    # An operator creates a key with the same image: `docker run --entrypoint rapport ...`.
+    created = subprocess.run(
+        ["rapport", "create-api-key", "--tenant", "clinic e2e"],  # noqa: S607
+        env=env, cwd=data, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    token = created.stdout.strip().splitlines()[-1]
+    auth = {"Authorization": f"Bearer {token}"}
+
     with running(entrypoint, env, data, port) as (process, base):
         scored = httpx.post(
             f"{base}/v1/instruments/gad-7/score",
             json={"responses": {str(i): 2 for i in range(1, 8)}},
+            headers=auth,
         )
         assert scored.status_code == 200
         assert scored.json()["total"] == 14
@@ -79,6 +88,8 @@ def test_the_entrypoint_serves_persists_and_stops_cleanly(tmp_path: Path) -> Non
     assert (data / "rapport.db").exists()  # the database lives in the volume
     with running(entrypoint, env, data, port) as (_process, base):  # restart on the same volume
         assert httpx.get(f"{base}/readyz").json()["status"] == "ready"
+        # The key created before the restart still works: the data lives in the volume.
+        assert httpx.get(f"{base}/v1/instruments", headers=auth).status_code == 200
 
     probe = subprocess.run(healthcheck, env=env, cwd=data, check=False, capture_output=True)
     assert probe.returncode == 1  # nothing answers once the service is down

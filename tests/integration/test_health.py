@@ -26,7 +26,7 @@ async def test_not_ready_until_migrated(database_url: str) -> None:
     before = await _get(database_url, "/readyz")
     assert before.status_code == 503
     assert before.json()["code"] == "migrations-pending"
-    await migrated(database_url)
+    migrated(database_url)
     after = await _get(database_url, "/readyz")
     assert after.status_code == 200
     assert after.json()["status"] == "ready"

@@ -19,11 +19,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from service.domain.errors import (
+    Conflict,
     DefinitionError,
     DomainError,
+    Forbidden,
+    IdempotencyKeyReused,
     InstrumentNotFound,
     InvalidResponses,
     NotFound,
+    Unauthenticated,
+    Unavailable,
     UnknownPopulation,
     ValidationFailed,
 )
@@ -40,6 +45,11 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ValidationFailed: 422,
     InvalidResponses: 422,
     UnknownPopulation: 422,
+    IdempotencyKeyReused: 422,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    Conflict: 409,
+    Unavailable: 503,
     DefinitionError: 500,
 }
 
@@ -58,6 +68,7 @@ def problem(
     detail: str,
     errors: Sequence[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + code,
@@ -68,6 +79,8 @@ def problem(
     }
     if errors is not None:
         body["errors"] = list(errors)
+    if extra:
+        body.update(extra)
     return Response(
         orjson.dumps(body), status, headers=dict(headers or {}), media_type=PROBLEM_JSON
     )
@@ -77,11 +90,11 @@ def _field_errors(error: ValidationFailed) -> list[dict[str, Any]]:
     item_errors = isinstance(error, InvalidResponses)
     out = []
     for e in error.errors:
-        entry: dict[str, Any] = {
-            "pointer": f"/responses/{e.field}" if item_errors else f"/{e.field}",
-            "code": e.code,
-            "detail": e.message,
-        }
+        entry: dict[str, Any] = {"code": e.code, "detail": e.message}
+        if isinstance(error, IdempotencyKeyReused) or e.field == "cursor":
+            entry["parameter"] = e.field
+        else:
+            entry["pointer"] = f"/responses/{e.field}" if item_errors else f"/{e.field}"
         if item_errors:
             entry["item"] = e.field
         out.append(entry)
@@ -94,7 +107,11 @@ async def _domain_error(_request: Request, exc: Exception) -> Response:
     if status >= 500:
         return _masked(exc)
     errors = _field_errors(exc) if isinstance(exc, ValidationFailed) else None
-    return problem(status, exc.code, exc.title, exc.detail, errors)
+    headers = {"WWW-Authenticate": 'Bearer realm="rapport"'} if status == 401 else None
+    extra = {"existing_id": exc.existing_id} if isinstance(exc, Conflict) else None
+    if isinstance(exc, Unavailable):
+        headers = {"Retry-After": "1"}
+    return problem(status, exc.code, exc.title, exc.detail, errors, headers, extra)
 
 
 async def _request_validation(_request: Request, exc: Exception) -> Response:

@@ -5,16 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from starlette.responses import Response
 
-from service.api.deps import InstrumentsDep
+from service.api.deps import InstrumentsDep, get_principal
 from service.api.rest.problems import ProblemResponses
-from service.api.rest.render import score_result
 from service.api.rest.schemas.instruments import InstrumentDetail, InstrumentList, InstrumentSummary
 from service.api.rest.schemas.scoring import ScoreRequest, ScoreResultOut
+from service.app.rendering import score_dict
 
-router = APIRouter(prefix="/v1/instruments", tags=["instruments"])
+router = APIRouter(
+    prefix="/v1/instruments",
+    tags=["instruments"],
+    dependencies=[Depends(get_principal)],
+    responses=ProblemResponses.of(401),
+)
 
 InstrumentId = Annotated[
     str, Path(description="Lowercase slug, e.g. phq-9", examples=["phq-9"], max_length=64)
@@ -54,4 +59,4 @@ async def score(
     instrument_id: InstrumentId, body: ScoreRequest, instruments: InstrumentsDep
 ) -> Response:
     result = instruments.score(instrument_id, body.responses, body.population)
-    return Response(orjson.dumps(score_result(result)), media_type="application/json")
+    return Response(orjson.dumps(score_dict(result)), media_type="application/json")

@@ -20,3 +20,6 @@ class Problem(BaseModel):
     detail: str
     code: str = Field(description="Stable machine-readable error code")
     errors: list[FieldProblem] | None = None
+    existing_id: str | None = Field(
+        default=None, description="On 409: the id of the record that already exists"
+    )

@@ -1,18 +1,20 @@
-"""Domain results to JSON-ready dicts.
+"""Domain results as JSON-ready dicts, the one shape every adapter and the store share.
 
-The score endpoint is the hot path, so it renders plain dicts and serialises them with
-orjson instead of validating a response model per request; a test checks every rendered
-result against ``ScoreResultOut`` so the OpenAPI contract cannot drift from what is sent.
+A stored administration keeps its score in exactly this shape, so what an EHR reads back
+is what it was sent. The REST score endpoint is a hot path: it serialises these dicts with
+orjson instead of validating a response model per request, and a test checks every rendered
+result against the published response models so the contract cannot drift.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from service.domain.records import Administration
 from service.domain.scoring.result import ScoreResult
 
 
-def score_result(result: ScoreResult) -> dict[str, Any]:
+def score_dict(result: ScoreResult) -> dict[str, Any]:
     p = result.provenance
     return {
         "instrument": result.instrument,
@@ -61,4 +63,19 @@ def score_result(result: ScoreResult) -> dict[str, Any]:
             "population": p.population.value,
             "population_defaulted": p.population_defaulted,
         },
+    }
+
+
+def administration_body(a: Administration) -> dict[str, Any]:
+    return {
+        "id": str(a.id),
+        "dyad_id": str(a.dyad_id),
+        "session": a.session,
+        "instrument": a.instrument,
+        "instrument_version": a.instrument_version,
+        "respondent": a.respondent.value,
+        "completed_at": a.completed_at.isoformat(),
+        "created_at": a.created_at.isoformat(),
+        "responses": a.responses,
+        "score": a.score,
     }

@@ -1,0 +1,139 @@
+"""REST bodies for patients, practitioners, dyads and administrations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+
+from service.api.rest.schemas.scoring import PopulationName, Responses, ScoreResultOut
+from service.domain.records import Dyad, Patient, Practitioner
+
+ExternalId = Field(
+    min_length=1, max_length=200, description="The EHR's identifier", pattern=r"^\S(.*\S)?$"
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PatientCreate(Strict):
+    external_id: str = ExternalId
+    population: PopulationName | None = Field(
+        default=None,
+        description="Age group, for population cut-offs. No other personal data is kept.",
+    )
+
+
+class PatientOut(BaseModel):
+    id: uuid.UUID
+    external_id: str
+    population: PopulationName | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, p: Patient) -> PatientOut:
+        population = p.population.value if p.population else None
+        return cls(
+            id=p.id, external_id=p.external_id, population=population, created_at=p.created_at
+        )
+
+
+class PractitionerCreate(Strict):
+    external_id: str = ExternalId
+    display_name: str | None = Field(default=None, max_length=200)
+
+
+class PractitionerOut(BaseModel):
+    id: uuid.UUID
+    external_id: str
+    display_name: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, p: Practitioner) -> PractitionerOut:
+        return cls(
+            id=p.id, external_id=p.external_id, display_name=p.display_name, created_at=p.created_at
+        )
+
+
+class DyadCreate(Strict):
+    patient_id: uuid.UUID
+    practitioner_id: uuid.UUID
+    started_on: date | None = Field(default=None, description="Start of the episode of care")
+    ended_on: date | None = Field(default=None, description="End of the episode of care")
+
+
+class DyadOut(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    practitioner_id: uuid.UUID
+    started_on: date | None
+    ended_on: date | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, d: Dyad) -> DyadOut:
+        return cls(
+            id=d.id,
+            patient_id=d.patient_id,
+            practitioner_id=d.practitioner_id,
+            started_on=d.started_on,
+            ended_on=d.ended_on,
+            created_at=d.created_at,
+        )
+
+
+class Created(BaseModel):
+    id: uuid.UUID
+
+
+class AdministrationCreate(Strict):
+    instrument: str = Field(min_length=1, max_length=64, examples=["phq-9"])
+    session: StrictInt = Field(description="Session number within the dyad, from 1")
+    responses: Responses
+    respondent: Literal["client", "therapist"] | None = Field(
+        default=None, description="Defaults to the instrument's respondent; must match it"
+    )
+    completed_at: AwareDatetime | None = Field(
+        default=None, description="When the questionnaire was completed (defaults to now)"
+    )
+    population: PopulationName | None = Field(
+        default=None, description="Overrides the patient's age group for cut-offs"
+    )
+
+
+class AdministrationOut(BaseModel):
+    id: uuid.UUID
+    dyad_id: uuid.UUID
+    session: int
+    instrument: str
+    instrument_version: str
+    respondent: str
+    completed_at: datetime
+    created_at: datetime
+    responses: dict[str, Any]
+    score: ScoreResultOut
+
+
+class PatientPage(BaseModel):
+    items: list[PatientOut]
+    next_cursor: str | None
+
+
+class PractitionerPage(BaseModel):
+    items: list[PractitionerOut]
+    next_cursor: str | None
+
+
+class DyadPage(BaseModel):
+    items: list[DyadOut]
+    next_cursor: str | None
+
+
+class AdministrationPage(BaseModel):
+    items: list[AdministrationOut]
+    next_cursor: str | None

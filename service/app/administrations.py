@@ -1,0 +1,204 @@
+"""Submit and list administrations: score, store, audit, and honour idempotency keys.
+
+Idempotency: a request with an ``Idempotency-Key`` claims the key by inserting its row
+first, inside the same transaction as the administration. A concurrent retry with the same
+key blocks on the key's unique index (PostgreSQL) or waits behind it in the one writer
+(SQLite), then finds the stored response and replays it; nothing is stored twice. The same
+key with another body is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from service.app.audit import audited, record
+from service.app.auth import require
+from service.app.instruments import InstrumentService
+from service.app.pagination import Page, paginate
+from service.app.ports import Store, Transact
+from service.app.rendering import administration_body, score_dict
+from service.domain.errors import (
+    Conflict,
+    FieldError,
+    IdempotencyKeyReused,
+    NotFound,
+    ValidationFailed,
+)
+from service.domain.ids import new_id
+from service.domain.instruments.model import Population, Respondent
+from service.domain.records import Administration, Principal, Scope
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class NewAdministration:
+    dyad_id: uuid.UUID
+    instrument: str
+    session: int
+    responses: Mapping[str, object]
+    respondent: Respondent | None = None
+    completed_at: datetime | None = None
+    population: Population | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+class Administrations:
+    def __init__(self, transact: Transact, instruments: InstrumentService) -> None:
+        self._transact = transact
+        self._instruments = instruments
+
+    async def submit(
+        self, principal: Principal, new: NewAdministration, idempotency_key: str | None = None
+    ) -> Submitted:
+        await require(self._transact, principal, Scope.WRITE, "administration.create")
+        definition = self._check(new)
+        now = datetime.now(UTC)
+        # Score before taking the writer: invalid answers never reach the database, and the
+        # writer's time goes to writing.
+        default_score = score_dict(
+            self._instruments.score(new.instrument, new.responses, new.population)
+        )
+        request_hash = _fingerprint(new)
+        administration_id = new_id()
+
+        def work(store: Store) -> Submitted:
+            if idempotency_key is not None:
+                stored = store.stored_response(principal.tenant_id, idempotency_key)
+                if stored is not None:
+                    replay = _replay(
+                        stored.request_hash, request_hash, stored.status_code, stored.body
+                    )
+                    record(store, principal, "administration.replay", "dyad", new.dyad_id)
+                    return replay
+            dyad = store.dyad(principal.tenant_id, new.dyad_id)
+            if dyad is None:
+                raise NotFound(f"No dyad {new.dyad_id}.")
+            score = default_score
+            if new.population is None:
+                patient = store.patient(principal.tenant_id, dyad.patient_id)
+                if patient is not None and patient.population is not None:
+                    score = score_dict(
+                        self._instruments.score(
+                            new.instrument, new.responses, patient.population.value
+                        )
+                    )
+            administration = Administration(
+                id=administration_id,
+                tenant_id=principal.tenant_id,
+                dyad_id=dyad.id,
+                session=new.session,
+                instrument=definition.id,
+                instrument_version=definition.version,
+                respondent=new.respondent or definition.respondent,
+                completed_at=new.completed_at or now,
+                responses=dict(new.responses),
+                score=score,
+                created_at=now,
+            )
+            body = administration_body(administration)
+            if idempotency_key is not None:
+                store.store_response(
+                    principal.tenant_id, idempotency_key, request_hash, 201, body, now
+                )
+            session_id = store.ensure_session(principal.tenant_id, dyad.id, new.session, now)
+            store.add_administration(administration, session_id)
+            record(store, principal, "administration.create", "administration", administration.id)
+            return Submitted(201, body, replayed=False)
+
+        try:
+            return await audited(
+                self._transact, principal, "administration.create", "dyad", new.dyad_id, work
+            )
+        except Conflict:
+            if idempotency_key is None:
+                raise
+            # Lost a race with a concurrent request holding the same key: replay its answer.
+            stored = await self._transact(
+                lambda store: store.stored_response(principal.tenant_id, idempotency_key)
+            )
+            if stored is None:
+                raise
+            return _replay(stored.request_hash, request_hash, stored.status_code, stored.body)
+
+    async def list(
+        self, principal: Principal, dyad_id: uuid.UUID, cursor: str | None, limit: int,
+        instrument: str | None = None,
+    ) -> Page[Administration]:  # fmt: skip
+        await require(self._transact, principal, Scope.READ, "administration.list")
+
+        def work(store: Store) -> Page[Administration]:
+            if store.dyad(principal.tenant_id, dyad_id) is None:
+                raise NotFound(f"No dyad {dyad_id}.")
+            page = paginate(
+                lambda after, n: store.administrations(
+                    principal.tenant_id, dyad_id, after, n, instrument
+                ),
+                cursor, limit, lambda a: a.id,
+            )  # fmt: skip
+            record(store, principal, "administration.list", "dyad", dyad_id)
+            return page
+
+        return await audited(
+            self._transact, principal, "administration.list", "dyad", dyad_id, work
+        )
+
+    def _check(self, new: NewAdministration) -> Any:
+        definition = self._instruments.get(new.instrument)
+        errors = []
+        if new.respondent is not None and new.respondent is not definition.respondent:
+            errors.append(
+                FieldError(
+                    "respondent",
+                    "respondent-mismatch",
+                    f"{definition.short_name} is completed by the {definition.respondent}, "
+                    f"not the {new.respondent}.",
+                )
+            )
+        if new.session < 1:
+            errors.append(FieldError("session", "not-positive", "Sessions are numbered from 1."))
+        if new.completed_at is not None and new.completed_at > datetime.now(UTC) + CLOCK_SKEW:
+            errors.append(
+                FieldError("completed_at", "in-the-future", "completed_at is in the future.")
+            )
+        if errors:
+            raise ValidationFailed("The administration does not fit its instrument.", tuple(errors))
+        return definition
+
+
+def _fingerprint(new: NewAdministration) -> str:
+    canonical = orjson.dumps(
+        {
+            "dyad": str(new.dyad_id),
+            "instrument": new.instrument,
+            "session": new.session,
+            "responses": dict(new.responses),
+            "respondent": new.respondent,
+            "completed_at": new.completed_at.isoformat() if new.completed_at else None,
+            "population": new.population,
+        },
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _replay(stored_hash: str, request_hash: str, status: int, body: dict[str, Any]) -> Submitted:
+    if stored_hash != request_hash:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used with a different request.",
+            (FieldError("Idempotency-Key", "key-reused", "Use a new key for a new request."),),
+        )
+    return Submitted(status, body, replayed=True)

@@ -1,0 +1,98 @@
+"""What the use cases need from persistence, as interfaces (implemented in service.store)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from service.domain.records import (
+    Administration,
+    AuditEvent,
+    Dyad,
+    Patient,
+    Practitioner,
+    Scope,
+    Tenant,
+)
+
+T = TypeVar("T")
+
+
+class ApiKeyView(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def tenant_id(self) -> uuid.UUID: ...
+    @property
+    def secret_hash(self) -> str: ...
+    @property
+    def scopes(self) -> frozenset[Scope]: ...
+    @property
+    def revoked(self) -> bool: ...
+
+
+class StoredResponseView(Protocol):
+    @property
+    def request_hash(self) -> str: ...
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def body(self) -> dict[str, Any]: ...
+
+
+class Store(Protocol):
+    """The repository of the clinical record, over one open transaction."""
+
+    def ensure_tenant(self, name: str, new_id: uuid.UUID, now: datetime) -> Tenant: ...
+    def add_api_key(
+        self, key_id: uuid.UUID, tenant_id: uuid.UUID, prefix: str, secret_hash: str,
+        scopes: frozenset[Scope], now: datetime,
+    ) -> None: ...  # fmt: skip
+    def find_api_key(self, prefix: str) -> ApiKeyView | None: ...
+    def add_patient(self, patient: Patient) -> None: ...
+    def patient(self, tenant_id: uuid.UUID, patient_id: uuid.UUID) -> Patient | None: ...
+    def patient_by_external_id(self, tenant_id: uuid.UUID, external_id: str) -> Patient | None: ...
+    def patients(
+        self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int
+    ) -> list[Patient]: ...
+    def add_practitioner(self, practitioner: Practitioner) -> None: ...
+    def practitioner(
+        self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID
+    ) -> Practitioner | None: ...
+    def practitioner_by_external_id(
+        self, tenant_id: uuid.UUID, external_id: str
+    ) -> Practitioner | None: ...
+    def practitioners(
+        self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int
+    ) -> list[Practitioner]: ...
+    def add_dyad(self, dyad: Dyad) -> None: ...
+    def dyad(self, tenant_id: uuid.UUID, dyad_id: uuid.UUID) -> Dyad | None: ...
+    def dyads(
+        self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,
+        patient_id: uuid.UUID | None = None, practitioner_id: uuid.UUID | None = None,
+    ) -> list[Dyad]: ...  # fmt: skip
+    def ensure_session(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, number: int, now: datetime
+    ) -> uuid.UUID: ...
+    def add_administration(self, a: Administration, session_id: uuid.UUID) -> None: ...
+    def administrations(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, after: uuid.UUID | None, limit: int,
+        instrument: str | None = None,
+    ) -> list[Administration]: ...  # fmt: skip
+    def stored_response(self, tenant_id: uuid.UUID, key: str) -> StoredResponseView | None: ...
+    def store_response(
+        self, tenant_id: uuid.UUID, key: str, request_hash: str, status_code: int,
+        body: dict[str, Any], now: datetime,
+    ) -> None: ...  # fmt: skip
+    def record(self, event: AuditEvent) -> None: ...
+
+
+class Transact(Protocol):
+    """Run work in one transaction: commit on return, roll back on any exception.
+
+    A unique-constraint violation surfaces as ``Conflict``.
+    """
+
+    async def __call__(self, work: Callable[[Store], T], /) -> T: ...

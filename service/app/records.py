@@ -1,0 +1,200 @@
+"""Use cases for patients, practitioners and dyads: create, get and list, all audited."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from service.app.audit import audited, record
+from service.app.auth import require
+from service.app.pagination import Page, paginate
+from service.app.ports import Store, Transact
+from service.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from service.domain.ids import new_id
+from service.domain.instruments.model import Population
+from service.domain.records import Dyad, Patient, Practitioner, Principal, Scope
+
+
+@dataclass(frozen=True, slots=True)
+class NewPatient:
+    external_id: str
+    population: Population | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewPractitioner:
+    external_id: str
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewDyad:
+    patient_id: uuid.UUID
+    practitioner_id: uuid.UUID
+    started_on: date | None = None
+    ended_on: date | None = None
+
+
+class Records:
+    def __init__(self, transact: Transact) -> None:
+        self._transact = transact
+
+    # Patients -----------------------------------------------------------------------------
+
+    async def create_patient(self, principal: Principal, new: NewPatient) -> Patient:
+        await require(self._transact, principal, Scope.WRITE, "patient.create")
+        patient = Patient(
+            new_id(), principal.tenant_id, new.external_id, new.population, datetime.now(UTC)
+        )
+
+        def work(store: Store) -> Patient:
+            existing = store.patient_by_external_id(principal.tenant_id, new.external_id)
+            if existing is not None:
+                raise Conflict(
+                    f"A patient with external_id '{new.external_id}' exists.", str(existing.id)
+                )
+            store.add_patient(patient)
+            record(store, principal, "patient.create", "patient", patient.id)
+            return patient
+
+        return await audited(self._transact, principal, "patient.create", "patient", None, work)
+
+    async def patient(self, principal: Principal, patient_id: uuid.UUID) -> Patient:
+        await require(self._transact, principal, Scope.READ, "patient.read")
+
+        def work(store: Store) -> Patient:
+            found = store.patient(principal.tenant_id, patient_id)
+            if found is None:
+                raise NotFound(f"No patient {patient_id}.")
+            record(store, principal, "patient.read", "patient", patient_id)
+            return found
+
+        return await audited(self._transact, principal, "patient.read", "patient", patient_id, work)
+
+    async def patients(self, principal: Principal, cursor: str | None, limit: int) -> Page[Patient]:
+        await require(self._transact, principal, Scope.READ, "patient.list")
+
+        def work(store: Store) -> Page[Patient]:
+            page = paginate(
+                lambda after, n: store.patients(principal.tenant_id, after, n),
+                cursor, limit, lambda p: p.id,
+            )  # fmt: skip
+            record(store, principal, "patient.list", "patient", None)
+            return page
+
+        return await audited(self._transact, principal, "patient.list", "patient", None, work)
+
+    # Practitioners ------------------------------------------------------------------------
+
+    async def create_practitioner(self, principal: Principal, new: NewPractitioner) -> Practitioner:
+        await require(self._transact, principal, Scope.WRITE, "practitioner.create")
+        practitioner = Practitioner(
+            new_id(), principal.tenant_id, new.external_id, new.display_name, datetime.now(UTC)
+        )
+
+        def work(store: Store) -> Practitioner:
+            existing = store.practitioner_by_external_id(principal.tenant_id, new.external_id)
+            if existing is not None:
+                raise Conflict(
+                    f"A practitioner with external_id '{new.external_id}' exists.",
+                    str(existing.id),
+                )
+            store.add_practitioner(practitioner)
+            record(store, principal, "practitioner.create", "practitioner", practitioner.id)
+            return practitioner
+
+        return await audited(
+            self._transact, principal, "practitioner.create", "practitioner", None, work
+        )
+
+    async def practitioner(self, principal: Principal, practitioner_id: uuid.UUID) -> Practitioner:
+        await require(self._transact, principal, Scope.READ, "practitioner.read")
+
+        def work(store: Store) -> Practitioner:
+            found = store.practitioner(principal.tenant_id, practitioner_id)
+            if found is None:
+                raise NotFound(f"No practitioner {practitioner_id}.")
+            record(store, principal, "practitioner.read", "practitioner", practitioner_id)
+            return found
+
+        return await audited(
+            self._transact, principal, "practitioner.read", "practitioner", practitioner_id, work
+        )
+
+    async def practitioners(
+        self, principal: Principal, cursor: str | None, limit: int
+    ) -> Page[Practitioner]:
+        await require(self._transact, principal, Scope.READ, "practitioner.list")
+
+        def work(store: Store) -> Page[Practitioner]:
+            page = paginate(
+                lambda after, n: store.practitioners(principal.tenant_id, after, n),
+                cursor, limit, lambda p: p.id,
+            )  # fmt: skip
+            record(store, principal, "practitioner.list", "practitioner", None)
+            return page
+
+        return await audited(
+            self._transact, principal, "practitioner.list", "practitioner", None, work
+        )
+
+    # Dyads --------------------------------------------------------------------------------
+
+    async def create_dyad(self, principal: Principal, new: NewDyad) -> Dyad:
+        await require(self._transact, principal, Scope.WRITE, "dyad.create")
+        if new.started_on and new.ended_on and new.ended_on < new.started_on:
+            raise ValidationFailed(
+                "The episode ends before it starts.",
+                (FieldError("ended_on", "before-start", "ended_on precedes started_on."),),
+            )
+        dyad = Dyad(
+            new_id(), principal.tenant_id, new.patient_id, new.practitioner_id,
+            new.started_on, new.ended_on, datetime.now(UTC),
+        )  # fmt: skip
+
+        def work(store: Store) -> Dyad:
+            errors = []
+            if store.patient(principal.tenant_id, new.patient_id) is None:
+                errors.append(FieldError("patient_id", "unknown-patient", "No such patient."))
+            if store.practitioner(principal.tenant_id, new.practitioner_id) is None:
+                errors.append(
+                    FieldError("practitioner_id", "unknown-practitioner", "No such practitioner.")
+                )
+            if errors:
+                raise ValidationFailed("The dyad names unknown people.", tuple(errors))
+            store.add_dyad(dyad)
+            record(store, principal, "dyad.create", "dyad", dyad.id)
+            return dyad
+
+        return await audited(self._transact, principal, "dyad.create", "dyad", None, work)
+
+    async def dyad(self, principal: Principal, dyad_id: uuid.UUID) -> Dyad:
+        await require(self._transact, principal, Scope.READ, "dyad.read")
+
+        def work(store: Store) -> Dyad:
+            found = store.dyad(principal.tenant_id, dyad_id)
+            if found is None:
+                raise NotFound(f"No dyad {dyad_id}.")
+            record(store, principal, "dyad.read", "dyad", dyad_id)
+            return found
+
+        return await audited(self._transact, principal, "dyad.read", "dyad", dyad_id, work)
+
+    async def dyads(
+        self, principal: Principal, cursor: str | None, limit: int,
+        patient_id: uuid.UUID | None = None, practitioner_id: uuid.UUID | None = None,
+    ) -> Page[Dyad]:  # fmt: skip
+        await require(self._transact, principal, Scope.READ, "dyad.list")
+
+        def work(store: Store) -> Page[Dyad]:
+            page = paginate(
+                lambda after, n: store.dyads(
+                    principal.tenant_id, after, n, patient_id, practitioner_id
+                ),
+                cursor, limit, lambda d: d.id,
+            )  # fmt: skip
+            record(store, principal, "dyad.list", "dyad", None)
+            return page
+
+        return await audited(self._transact, principal, "dyad.list", "dyad", None, work)

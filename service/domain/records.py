@@ -1,0 +1,110 @@
+"""The clinical record: who is treated by whom, and what was measured when.
+
+Plain frozen dataclasses; persistence maps to and from them, and no ORM row leaves the
+store. Every record belongs to exactly one tenant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from service.domain.instruments.model import Population, Respondent
+
+
+class Scope(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an API key of one tenant, with its scopes."""
+
+    tenant_id: uuid.UUID
+    key_id: uuid.UUID
+    scopes: frozenset[Scope]
+
+    def can(self, scope: Scope) -> bool:
+        return scope in self.scopes
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    external_id: str
+    population: Population | None  # age group, for the population cut-offs; nothing more
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Practitioner:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    external_id: str
+    display_name: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Dyad:
+    """One patient with one practitioner over one episode of care."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    patient_id: uuid.UUID
+    practitioner_id: uuid.UUID
+    started_on: date | None
+    ended_on: date | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Administration:
+    """One completed instrument, its raw answers and the score stored with its provenance."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    dyad_id: uuid.UUID
+    session: int
+    instrument: str
+    instrument_version: str
+    respondent: Respondent
+    completed_at: datetime
+    responses: dict[str, Any]
+    score: dict[str, Any]
+    created_at: datetime
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    DENIED = "denied"
+    NOT_FOUND = "not-found"
+    INVALID = "invalid"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """Who did what to which object of which tenant, when, and how it ended."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    actor: str  # the API key id, or "cli" for administrative commands
+    action: str  # e.g. patient.create, patient.read, administration.list
+    object_type: str
+    object_id: str | None
+    outcome: Outcome
+    occurred_at: datetime
+    detail: str | None = None

@@ -1,0 +1,30 @@
+"""Bind the repository to the database: the ``Transact`` the use cases are given."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from service.app.ports import Store
+from service.domain.errors import Conflict
+from service.store.database import Database
+from service.store.repository import SqlStore
+
+T = TypeVar("T")
+
+
+class StoreTransact:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def __call__(self, work: Callable[[Store], T], /) -> T:
+        def in_transaction(connection: Connection) -> T:
+            return work(SqlStore(connection))
+
+        try:
+            return await self._database.run(in_transaction)
+        except IntegrityError as exc:
+            raise Conflict("The request conflicts with data stored at the same time.") from exc

@@ -1,0 +1,155 @@
+"""Table models (SQLAlchemy 2, typed). Suffixed ``Table`` so domain names stay free.
+
+Every row carries ``tenant_id``; uniqueness is always scoped by tenant. Relationships are
+``lazy="raise"``: repositories state what they load, and a forgotten eager load fails in a
+test instead of issuing hidden queries in production.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.store.models import Base
+from service.store.types import UtcDateTime
+
+TZ = UtcDateTime()
+
+
+class TenantTable(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class ApiKeyTable(Base):
+    """Only a SHA-256 of the secret is stored; the token is shown once, at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    revoked_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class PatientTable(Base):
+    __tablename__ = "patients"
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    population: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class PractitionerTable(Base):
+    __tablename__ = "practitioners"
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class DyadTable(Base):
+    __tablename__ = "dyads"
+    __table_args__ = (Index("ix_dyads_tenant_id_practitioner_id", "tenant_id", "practitioner_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    practitioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practitioners.id"))
+    started_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+    patient: Mapped[PatientTable] = relationship(lazy="raise")
+    practitioner: Mapped[PractitionerTable] = relationship(lazy="raise")
+
+
+class SessionTable(Base):
+    """A meeting of a dyad, numbered from 1; created when an administration first names it."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        UniqueConstraint("dyad_id", "number"),
+        CheckConstraint("number >= 1", name="positive_number"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    dyad_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dyads.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class AdministrationTable(Base):
+    __tablename__ = "administrations"
+    __table_args__ = (Index("ix_administrations_dyad_id_id", "dyad_id", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
+    dyad_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dyads.id"))
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"))
+    session_number: Mapped[int] = mapped_column(Integer)
+    instrument: Mapped[str] = mapped_column(String(64))
+    instrument_version: Mapped[str] = mapped_column(String(32))
+    respondent: Mapped[str] = mapped_column(String(20))
+    completed_at: Mapped[datetime] = mapped_column(TZ)
+    responses: Mapped[dict[str, Any]] = mapped_column(JSON)
+    score: Mapped[dict[str, Any]] = mapped_column(JSON)
+    total: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class IdempotencyKeyTable(Base):
+    """A stored response per (tenant, key); the unique key makes concurrent retries safe."""
+
+    __tablename__ = "idempotency_keys"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class AuditEventTable(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_tenant_id_occurred_at", "tenant_id", "occurred_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20))
+    occurred_at: Mapped[datetime] = mapped_column(TZ)
+    detail: Mapped[str | None] = mapped_column(Text)

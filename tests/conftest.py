@@ -82,7 +82,7 @@ class Api:
     async def client_for(self, tenant: str, *scopes: Scope) -> httpx.AsyncClient:
         token = await self.token(tenant, *scopes)
         return httpx.AsyncClient(
-            transport=self.http._transport,  # noqa: SLF001 - same in-process app
+            transport=self.http._transport,
             base_url=str(self.http.base_url),
             headers={"Authorization": f"Bearer {token}"},
         )
@@ -108,6 +108,5 @@ async def api(database_url: str) -> AsyncIterator[Api]:
 @pytest.fixture
 async def client(sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client of tenant 'clinic-a' with read and write scopes, on SQLite."""
-    async with running_api(sqlite_url) as running:
-        async with await running.client_for("clinic-a") as c:
-            yield c
+    async with running_api(sqlite_url) as running, await running.client_for("clinic-a") as c:
+        yield c

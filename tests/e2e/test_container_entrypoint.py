@@ -64,7 +64,7 @@ def test_the_entrypoint_serves_persists_and_stops_cleanly(tmp_path: Path) -> Non
 
     # An operator creates a key with the same image: `docker run --entrypoint rapport ...`.
     created = subprocess.run(
-        ["rapport", "create-api-key", "--tenant", "clinic e2e"],  # noqa: S607
+        ["rapport", "create-api-key", "--tenant", "clinic e2e"],
         env=env, cwd=data, check=True, capture_output=True, text=True,
     )  # fmt: skip
     token = created.stdout.strip().splitlines()[-1]

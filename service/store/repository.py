@@ -88,11 +88,23 @@ class SqlStore:
     # Tenants and API keys -------------------------------------------------------------
 
     def ensure_tenant(self, name: str, new_id: uuid.UUID, now: datetime) -> Tenant:
-        row = self._c.execute(select(tenants).where(tenants.c.name == name)).first()
-        if row is None:
-            self._c.execute(insert(tenants).values(id=new_id, name=name, created_at=now))
-            return Tenant(new_id, name, now)
+        """The tenant of that name, created if new (safe when two processes race)."""
+        self._c.execute(
+            self._insert(tenants)
+            .values(id=new_id, name=name, created_at=now)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        row = self._c.execute(select(tenants).where(tenants.c.name == name)).one()
         return Tenant(row.id, row.name, row.created_at)
+
+    def _insert(self, table: Table) -> Any:
+        """INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL share it)."""
+        postgres = self._c.dialect.name == "postgresql"
+        return (postgresql.insert if postgres else sqlite.insert)(table)
+
+    def tenant_by_name(self, name: str) -> Tenant | None:
+        row = self._c.execute(select(tenants).where(tenants.c.name == name)).first()
+        return Tenant(row.id, row.name, row.created_at) if row else None
 
     def add_api_key(
         self, key_id: uuid.UUID, tenant_id: uuid.UUID, prefix: str, secret_hash: str,

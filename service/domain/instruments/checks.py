@@ -11,7 +11,12 @@ import re
 from collections.abc import Callable, Iterable
 
 from service.domain.errors import DefinitionError
-from service.domain.instruments.model import Aggregation, InstrumentDefinition, Scale
+from service.domain.instruments.model import (
+    Aggregation,
+    InstrumentDefinition,
+    Respondent,
+    Scale,
+)
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SUMS = {Aggregation.SUM, Aggregation.SUM_X2, Aggregation.SUM_X4}
@@ -63,6 +68,14 @@ def check_definition(d: InstrumentDefinition, origin: str) -> None:
                 raise fail(f"criterion '{criterion.id}' group '{group.name}': bad minimum")
     if d.paired_form == d.id:
         raise fail("paired_form must name another instrument")
+    k = d.concordance
+    if k is not None:
+        if d.paired_form is None or d.respondent is not Respondent.CLIENT:
+            raise fail("concordance constants belong on the client form of a pair")
+        if min(k.sd_client, k.sd_therapist) <= 0:
+            raise fail("concordance SDs must be positive")
+        if not (0 < k.reliability_client < 1 and 0 < k.reliability_therapist < 1):
+            raise fail("concordance reliabilities must lie strictly between 0 and 1")
 
 
 def _check_scale(scale: Scale, scored: set[str], d: InstrumentDefinition, fail: _Fail) -> None:
@@ -98,6 +111,13 @@ def _check_scale(scale: Scale, scored: set[str], d: InstrumentDefinition, fail: 
             raise fail(f"{where}: reliable_change needs a threshold or sd and reliability")
         if rc.reliability is not None and not 0 < rc.reliability < 1:
             raise fail(f"{where}: reliability must lie strictly between 0 and 1")
+    norms = scale.norms
+    if norms is not None:
+        sds = [norms.clinical_sd, norms.functional_sd]
+        if any(sd is not None and sd <= 0 for sd in sds):
+            raise fail(f"{where}: norm SDs must be positive")
+        if (norms.functional_mean is None) != (norms.functional_sd is None):
+            raise fail(f"{where}: give both functional_mean and functional_sd, or neither")
 
 
 def _unique(values: Iterable[str], what: str, fail: _Fail) -> None:
@@ -120,7 +140,11 @@ def _cited_sources(d: InstrumentDefinition) -> Iterable[str]:
             yield cutoff.source
         if scale.reliable_change is not None:
             yield scale.reliable_change.source
+        if scale.norms is not None:
+            yield scale.norms.source
     for rule in d.item_flags:
         yield rule.source
     for criterion in d.criteria:
         yield criterion.source
+    if d.concordance is not None:
+        yield d.concordance.source

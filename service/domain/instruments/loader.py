@@ -17,6 +17,8 @@ from service.domain.instruments.model import (
     Band,
     Bands,
     Comparison,
+    ConcordanceConstants,
+    Construct,
     CriterionGroup,
     CriterionRule,
     Cutoff,
@@ -26,6 +28,7 @@ from service.domain.instruments.model import (
     ItemFlagRule,
     Licence,
     MissingRule,
+    Norms,
     Population,
     ReliableChange,
     Respondent,
@@ -58,6 +61,7 @@ def parse_definition(raw: object, origin: str) -> InstrumentDefinition:
         respondent=root.enum("respondent", Respondent),
         direction=root.enum("direction", Direction),
         description=root.string("description"),
+        construct=root.enum("construct", Construct) if root.has("construct") else Construct.OUTCOME,
         populations=tuple(
             _population(p, root.path) for p in root.strings("populations", ("adult",))
         ),
@@ -69,6 +73,7 @@ def parse_definition(raw: object, origin: str) -> InstrumentDefinition:
         item_flags=tuple(_item_flag(t, all_ids) for t in root.tables("item_flags")),
         criteria=tuple(_criterion(t) for t in root.tables("criteria")),
         paired_form=root.opt_string("paired_form"),
+        concordance=_concordance(c) if (c := root.opt_table("concordance")) else None,
         loinc_panel=root.opt_string("loinc_panel"),
         notes=root.strings("notes"),
     )
@@ -133,6 +138,7 @@ def _scale(t: Table, all_ids: list[str]) -> Scale:
     missing = t.table("missing")
     bands = t.opt_table("bands")
     rc = t.opt_table("reliable_change")
+    norms = t.opt_table("norms")
     scale = Scale(
         id=t.string("id"),
         name=t.string("name"),
@@ -143,6 +149,7 @@ def _scale(t: Table, all_ids: list[str]) -> Scale:
         cutoffs=tuple(_cutoff(c) for c in t.tables("cutoffs")),
         reliable_change=_reliable_change(rc) if rc is not None else None,
         loinc=t.opt_string("loinc"),
+        norms=_norms(norms) if norms is not None else None,
     )
     t.done()
     return scale
@@ -189,6 +196,31 @@ def _reliable_change(t: Table) -> ReliableChange:
     )
     t.done()
     return rc
+
+
+def _concordance(t: Table) -> ConcordanceConstants:
+    constants = ConcordanceConstants(
+        sd_client=t.number("sd_client"),
+        sd_therapist=t.number("sd_therapist"),
+        reliability_client=t.number("reliability_client"),
+        reliability_therapist=t.number("reliability_therapist"),
+        expected_offset=t.number("expected_offset"),
+        source=t.string("source"),
+    )
+    t.done()
+    return constants
+
+
+def _norms(t: Table) -> Norms:
+    norms = Norms(
+        clinical_mean=t.number("clinical_mean"),
+        clinical_sd=t.number("clinical_sd"),
+        source=t.string("source"),
+        functional_mean=t.opt_number("functional_mean"),
+        functional_sd=t.opt_number("functional_sd"),
+    )
+    t.done()
+    return norms
 
 
 def _item_flag(t: Table, all_ids: list[str]) -> ItemFlagRule:

@@ -26,6 +26,13 @@ class Direction(StrEnum):
     HIGHER_IS_BETTER = "higher-is-better"
 
 
+class Construct(StrEnum):
+    """What an instrument measures, which decides the alerts it can raise."""
+
+    ALLIANCE = "alliance"
+    OUTCOME = "outcome"
+
+
 class Population(StrEnum):
     ADULT = "adult"
     ADOLESCENT = "adolescent"
@@ -161,6 +168,18 @@ class ReliableChange:
     sd: float | None = None
     reliability: float | None = None
 
+    def is_reliable(self, change: float) -> bool:
+        """Whether an absolute change is reliable.
+
+        A published threshold is met at the threshold itself ("a change of 6 or more",
+        NHS Talking Therapies); a computed one must be exceeded (|RC| > z, Jacobson and
+        Truax 1991).
+        """
+        size = abs(change)
+        if self.threshold is not None:
+            return size >= self.threshold - 1e-9
+        return size > self.minimum_change
+
     @property
     def minimum_change(self) -> float:
         """Smallest change that is reliable: the published threshold, else 1.96 x S_diff.
@@ -176,6 +195,17 @@ class ReliableChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Norms:
+    """Clinical (dysfunctional) and functional population means and SDs (J&T cut-offs a-c)."""
+
+    clinical_mean: float
+    clinical_sd: float
+    source: str
+    functional_mean: float | None = None
+    functional_sd: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Scale:
     id: str
     name: str
@@ -186,6 +216,7 @@ class Scale:
     cutoffs: tuple[Cutoff, ...] = ()
     reliable_change: ReliableChange | None = None
     loinc: str | None = None
+    norms: Norms | None = None
 
     def cutoff_for(self, population: Population) -> Cutoff | None:
         for cutoff in self.cutoffs:
@@ -235,6 +266,18 @@ class CriterionRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ConcordanceConstants:
+    """For a client form paired with a therapist form: the inputs of the discordance rule."""
+
+    sd_client: float
+    sd_therapist: float
+    reliability_client: float
+    reliability_therapist: float
+    expected_offset: float  # client minus therapist on the total
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class Licence:
     name: str
     summary: str
@@ -258,9 +301,11 @@ class InstrumentDefinition:
     licence: Licence
     sources: tuple[Source, ...]
     populations: tuple[Population, ...] = (Population.ADULT,)
+    construct: Construct = Construct.OUTCOME
     item_flags: tuple[ItemFlagRule, ...] = ()
     criteria: tuple[CriterionRule, ...] = ()
     paired_form: str | None = None
+    concordance: ConcordanceConstants | None = None
     loinc_panel: str | None = None
     notes: tuple[str, ...] = field(default=())
 

@@ -119,4 +119,5 @@ def test_every_rapport_default_is_listed() -> None:
     assert sorted(s.id for s in d.sources if s.kind.value == "rapport-default") == [
         "haq2-missing",
         "haq2-scale",
+        "rapport-concordance-haq",
     ]

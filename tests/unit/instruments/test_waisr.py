@@ -139,4 +139,7 @@ def test_constants_are_pinned() -> None:
 
 def test_every_rapport_default_is_listed() -> None:
     d = definition("wai-sr")
-    assert sorted(s.id for s in d.sources if s.kind.value == "rapport-default") == ["wai-missing"]
+    assert sorted(s.id for s in d.sources if s.kind.value == "rapport-default") == [
+        "rapport-concordance-wai",
+        "wai-missing",
+    ]

@@ -22,9 +22,9 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Sequence
-from itertools import pairwise
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 
 from service.domain.instruments.model import Direction, ReliableChange
 from service.domain.progress import Observation, improvement, latest_per_session

@@ -110,7 +110,10 @@ class SessionTable(Base):
 
 class AdministrationTable(Base):
     __tablename__ = "administrations"
-    __table_args__ = (Index("ix_administrations_dyad_id_id", "dyad_id", "id"),)
+    __table_args__ = (
+        Index("ix_administrations_dyad_id_id", "dyad_id", "id"),
+        Index("ix_administrations_dyad_id_instrument", "dyad_id", "instrument"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
@@ -124,6 +127,9 @@ class AdministrationTable(Base):
     responses: Mapped[dict[str, Any]] = mapped_column(JSON)
     score: Mapped[dict[str, Any]] = mapped_column(JSON)
     total: Mapped[float | None] = mapped_column(Float)
+    # Scale scores by scale id, copied from ``score`` so change and concordance statistics
+    # read a small column instead of parsing every full result.
+    scale_scores: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(TZ)
 
 
@@ -153,3 +159,30 @@ class AuditEventTable(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     occurred_at: Mapped[datetime] = mapped_column(TZ)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertTable(Base):
+    """One alert per (dyad, kind, evidence): the unique key makes re-evaluation harmless."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "dyad_id", "kind", "evidence_key"),
+        Index("ix_alerts_tenant_id_status_id", "tenant_id", "status", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    dyad_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dyads.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(128))
+    evidence_key: Mapped[str] = mapped_column(String(200))
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(TZ)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_note: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(TZ)
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_note: Mapped[str | None] = mapped_column(Text)

@@ -1,6 +1,6 @@
-"""Every query on a tenant-owned table goes through the one scoping helper, ``_owned``.
+"""Every query on a tenant-owned table goes through the one scoping helper, ``owned``.
 
-A direct ``select(patients)`` in the repository would bypass the tenant filter; this test
+A direct ``select(patients)`` in the query modules would bypass the tenant filter; this test
 fails on it. The API-key lookup is the one deliberate exception: it finds the tenant.
 """
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 from service.store.schema import metadata
 
-REPOSITORY = Path(__file__).resolve().parents[2] / "service" / "store" / "repository.py"
+QUERIES = Path(__file__).resolve().parents[2] / "service" / "store" / "queries"
 TENANT_OWNED = {name for name, table in metadata.tables.items() if "tenant_id" in table.c}
-ALLOWED = {"_owned", "find_api_key"}  # _owned is the helper; the key lookup finds the tenant
+ALLOWED = {"owned", "find_api_key"}  # owned is the helper; the key lookup finds the tenant
 
 
 def _direct_selects(source: str) -> list[tuple[str, str]]:
@@ -39,7 +39,10 @@ def test_tenant_owned_tables_are_known() -> None:
 
 
 def test_no_query_bypasses_the_tenant_filter() -> None:
-    assert _direct_selects(REPOSITORY.read_text(encoding="utf-8")) == []
+    modules = sorted(QUERIES.glob("*.py"))
+    assert len(modules) >= 4
+    for module in modules:
+        assert _direct_selects(module.read_text(encoding="utf-8")) == [], module.name
 
 
 def test_the_check_catches_a_bypass() -> None:

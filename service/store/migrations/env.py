@@ -7,14 +7,25 @@ revisions) falls back to ``RAPPORT_DATABASE_URL``.
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
 from sqlalchemy import Connection
 
 from service.settings import get_settings
 from service.store.engine import create_engine
 from service.store.schema import metadata
+from service.store.types import UtcDateTime
 
 config = context.config
+
+
+def _render_item(kind: str, item: Any, autogen_context: Any) -> str | Literal[False]:
+    """Render Rapport's column types as plain SQLAlchemy types: migrations must not import
+    application code that may change after they are written."""
+    if kind == "type" and isinstance(item, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _run(connection: Connection) -> None:
@@ -23,6 +34,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode rebuilds tables
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

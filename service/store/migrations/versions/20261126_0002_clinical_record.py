@@ -1,5 +1,5 @@
 """The clinical record: tenants, API keys, patients, practitioners, dyads, sessions,
-administrations, idempotency keys and audit events.
+administrations, idempotency keys, audit events and alerts.
 
 Revision ID: 0002
 Revises: 0001
@@ -140,6 +140,43 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "alerts",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("dyad_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("rule", sa.String(length=128), nullable=False),
+        sa.Column("evidence_key", sa.String(length=200), nullable=False),
+        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_by", sa.String(length=64), nullable=True),
+        sa.Column("acknowledged_note", sa.Text(), nullable=True),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by", sa.String(length=64), nullable=True),
+        sa.Column("resolved_note", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["dyad_id"], ["dyads.id"], name=op.f("fk_alerts_dyad_id_dyads")),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_alerts_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alerts")),
+        sa.UniqueConstraint(
+            "tenant_id",
+            "dyad_id",
+            "kind",
+            "evidence_key",
+            name=op.f("uq_alerts_tenant_id_dyad_id_kind_evidence_key"),
+        ),
+    )
+    with op.batch_alter_table("alerts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_alerts_dyad_id"), ["dyad_id"], unique=False)
+        batch_op.create_index(
+            "ix_alerts_tenant_id_status_id", ["tenant_id", "status", "id"], unique=False
+        )
+
+    op.create_table(
         "sessions",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -168,6 +205,7 @@ def upgrade() -> None:
         sa.Column("responses", sa.JSON(), nullable=False),
         sa.Column("score", sa.JSON(), nullable=False),
         sa.Column("total", sa.Float(), nullable=True),
+        sa.Column("scale_scores", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["dyad_id"], ["dyads.id"], name=op.f("fk_administrations_dyad_id_dyads")
@@ -183,6 +221,9 @@ def upgrade() -> None:
     with op.batch_alter_table("administrations", schema=None) as batch_op:
         batch_op.create_index("ix_administrations_dyad_id_id", ["dyad_id", "id"], unique=False)
         batch_op.create_index(
+            "ix_administrations_dyad_id_instrument", ["dyad_id", "instrument"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_administrations_tenant_id"), ["tenant_id"], unique=False
         )
 
@@ -190,10 +231,16 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("administrations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_administrations_tenant_id"))
+        batch_op.drop_index("ix_administrations_dyad_id_instrument")
         batch_op.drop_index("ix_administrations_dyad_id_id")
 
     op.drop_table("administrations")
     op.drop_table("sessions")
+    with op.batch_alter_table("alerts", schema=None) as batch_op:
+        batch_op.drop_index("ix_alerts_tenant_id_status_id")
+        batch_op.drop_index(batch_op.f("ix_alerts_dyad_id"))
+
+    op.drop_table("alerts")
     with op.batch_alter_table("dyads", schema=None) as batch_op:
         batch_op.drop_index("ix_dyads_tenant_id_practitioner_id")
         batch_op.drop_index(batch_op.f("ix_dyads_tenant_id"))

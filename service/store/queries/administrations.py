@@ -1,0 +1,117 @@
+"""Sessions and administrations, and the scored series the statistics read."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select
+
+from service.domain.concordance import Rated
+from service.domain.instruments.model import Respondent
+from service.domain.progress import Observation
+from service.domain.records import Administration
+from service.store.queries.base import Queries, administrations, dyads, owned, page, sessions
+
+_SESSION_NAMESPACE = uuid.UUID("6f1d2a52-5b1e-4bb5-9d8a-3f5e2f1c9a10")
+
+
+class AdministrationQueries(Queries):
+    # Sessions and administrations ---------------------------------------------------------
+
+    def ensure_session(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, number: int, now: datetime
+    ) -> uuid.UUID:
+        """The session's id, creating the session when first named (safe under races)."""
+        session_id = uuid.uuid5(_SESSION_NAMESPACE, f"{dyad_id}:{number}")
+        self._c.execute(
+            self._insert(sessions)
+            .values(id=session_id, tenant_id=tenant_id, dyad_id=dyad_id, number=number,
+                    created_at=now)
+            .on_conflict_do_nothing()
+        )  # fmt: skip
+        return session_id
+
+    def add_administration(self, a: Administration, session_id: uuid.UUID) -> None:
+        self._c.execute(
+            insert(administrations).values(
+                id=a.id,
+                tenant_id=a.tenant_id,
+                dyad_id=a.dyad_id,
+                session_id=session_id,
+                session_number=a.session,
+                instrument=a.instrument,
+                instrument_version=a.instrument_version,
+                respondent=a.respondent.value,
+                completed_at=a.completed_at,
+                responses=a.responses,
+                score=a.score,
+                total=a.score.get("total"),
+                scale_scores={k: v["score"] for k, v in a.score.get("scales", {}).items()},
+                created_at=a.created_at,
+            )
+        )
+
+    def administrations(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, after: uuid.UUID | None, limit: int,
+        instrument: str | None = None,
+    ) -> list[Administration]:  # fmt: skip
+        query = owned(administrations, tenant_id).where(administrations.c.dyad_id == dyad_id)
+        if instrument is not None:
+            query = query.where(administrations.c.instrument == instrument)
+        rows = self._c.execute(page(query, administrations, after, limit))
+        return [_administration(r) for r in rows]
+
+    def observations(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instruments: Sequence[str]
+    ) -> list[tuple[str, Rated]]:
+        """Scored history of some instruments in one dyad, oldest first."""
+        a = administrations
+        query = (
+            select(a.c.id, a.c.instrument, a.c.session_number, a.c.completed_at, a.c.total,
+                   a.c.scale_scores)
+            .where(a.c.tenant_id == tenant_id, a.c.dyad_id == dyad_id,
+                   a.c.instrument.in_(instruments))
+            .order_by(a.c.id)
+        )  # fmt: skip
+        return [
+            (r.instrument, Rated(Observation(r.id, r.session_number, r.completed_at, r.total),
+                                 r.scale_scores))
+            for r in self._c.execute(query)
+        ]  # fmt: skip
+
+    def practitioner_totals(
+        self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, instruments: Sequence[str]
+    ) -> list[tuple[uuid.UUID, str, Observation]]:
+        """Totals of some instruments across all of a practitioner's dyads."""
+        a, d = administrations, dyads
+        query = (
+            select(a.c.dyad_id, a.c.id, a.c.instrument, a.c.session_number, a.c.completed_at,
+                   a.c.total)
+            .join(d, d.c.id == a.c.dyad_id)
+            .where(a.c.tenant_id == tenant_id, d.c.tenant_id == tenant_id,
+                   d.c.practitioner_id == practitioner_id, a.c.instrument.in_(instruments))
+        )  # fmt: skip
+        return [
+            (r.dyad_id, r.instrument,
+             Observation(r.id, r.session_number, r.completed_at, r.total))
+            for r in self._c.execute(query)
+        ]  # fmt: skip
+
+
+def _administration(r: Row[Any]) -> Administration:
+    return Administration(
+        id=r.id,
+        tenant_id=r.tenant_id,
+        dyad_id=r.dyad_id,
+        session=r.session_number,
+        instrument=r.instrument,
+        instrument_version=r.instrument_version,
+        respondent=Respondent(r.respondent),
+        completed_at=r.completed_at,
+        responses=r.responses,
+        score=r.score,
+        created_at=r.created_at,
+    )

@@ -1,0 +1,71 @@
+"""Alerts: stored once per piece of evidence, then acknowledged and resolved."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Row, update
+
+from service.domain.alerts import Alert, AlertKind, AlertStatus, Severity
+from service.store.queries.base import Queries, alerts, owned, page
+
+
+class AlertQueries(Queries):
+    # Alerts ---------------------------------------------------------------------------------
+
+    def add_alert(self, alert: Alert, evidence_key: str) -> bool:
+        """Store a new alert unless the same evidence already raised one; True if stored."""
+        result = self._c.execute(
+            self._insert(alerts)
+            .values(
+                id=alert.id, tenant_id=alert.tenant_id, dyad_id=alert.dyad_id,
+                kind=alert.kind.value, severity=alert.severity.value,
+                status=alert.status.value, rule=alert.rule, evidence_key=evidence_key,
+                evidence=alert.evidence, created_at=alert.created_at,
+            )
+            .on_conflict_do_nothing(
+                index_elements=["tenant_id", "dyad_id", "kind", "evidence_key"]
+            )
+        )  # fmt: skip
+        return bool(result.rowcount)
+
+    def alert(self, tenant_id: uuid.UUID, alert_id: uuid.UUID) -> Alert | None:
+        query = owned(alerts, tenant_id).where(alerts.c.id == alert_id)
+        return _alert(found) if (found := self._c.execute(query).first()) else None
+
+    def alerts(
+        self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,
+        status: AlertStatus | None = None, kind: AlertKind | None = None,
+        dyad_id: uuid.UUID | None = None,
+    ) -> list[Alert]:  # fmt: skip
+        query = owned(alerts, tenant_id)
+        if status is not None:
+            query = query.where(alerts.c.status == status.value)
+        if kind is not None:
+            query = query.where(alerts.c.kind == kind.value)
+        if dyad_id is not None:
+            query = query.where(alerts.c.dyad_id == dyad_id)
+        return [_alert(r) for r in self._c.execute(page(query, alerts, after, limit))]
+
+    def update_alert(self, alert: Alert) -> None:
+        self._c.execute(
+            update(alerts)
+            .where(alerts.c.tenant_id == alert.tenant_id, alerts.c.id == alert.id)
+            .values(
+                status=alert.status.value,
+                acknowledged_at=alert.acknowledged_at, acknowledged_by=alert.acknowledged_by,
+                acknowledged_note=alert.acknowledged_note, resolved_at=alert.resolved_at,
+                resolved_by=alert.resolved_by, resolved_note=alert.resolved_note,
+            )
+        )  # fmt: skip
+
+
+def _alert(r: Row[Any]) -> Alert:
+    return Alert(
+        id=r.id, tenant_id=r.tenant_id, dyad_id=r.dyad_id, kind=AlertKind(r.kind),
+        severity=Severity(r.severity), status=AlertStatus(r.status), rule=r.rule,
+        evidence=r.evidence, created_at=r.created_at, acknowledged_at=r.acknowledged_at,
+        acknowledged_by=r.acknowledged_by, acknowledged_note=r.acknowledged_note,
+        resolved_at=r.resolved_at, resolved_by=r.resolved_by, resolved_note=r.resolved_note,
+    )  # fmt: skip

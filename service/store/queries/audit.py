@@ -1,0 +1,54 @@
+"""Idempotency keys and audit events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert
+
+from service.domain.records import AuditEvent
+from service.store.queries.base import Queries, audit_events, idempotency_keys, owned
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    request_hash: str
+    status_code: int
+    body: dict[str, Any]
+
+
+class AuditQueries(Queries):
+    # Idempotency and audit -----------------------------------------------------------------
+
+    def stored_response(self, tenant_id: uuid.UUID, key: str) -> StoredResponse | None:
+        query = owned(idempotency_keys, tenant_id).where(idempotency_keys.c.key == key)
+        row = self._c.execute(query).first()
+        return StoredResponse(row.request_hash, row.status_code, row.response) if row else None
+
+    def store_response(
+        self, tenant_id: uuid.UUID, key: str, request_hash: str, status_code: int,
+        body: dict[str, Any], now: datetime,
+    ) -> None:  # fmt: skip
+        self._c.execute(
+            insert(idempotency_keys).values(
+                tenant_id=tenant_id, key=key, request_hash=request_hash,
+                status_code=status_code, response=body, created_at=now,
+            )
+        )  # fmt: skip
+
+    def record(self, event: AuditEvent) -> None:
+        self._c.execute(
+            insert(audit_events).values(
+                id=event.id, tenant_id=event.tenant_id, actor=event.actor, action=event.action,
+                object_type=event.object_type, object_id=event.object_id,
+                outcome=event.outcome.value, occurred_at=event.occurred_at, detail=event.detail,
+            )
+        )  # fmt: skip
+
+    def audit_events(self, tenant_id: uuid.UUID, limit: int = 1000) -> Sequence[Row[Any]]:
+        query = owned(audit_events, tenant_id).order_by(audit_events.c.occurred_at).limit(limit)
+        return self._c.execute(query).all()

@@ -1,0 +1,171 @@
+"""Tenants, API keys, patients, practitioners and dyads."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select
+
+from service.domain.instruments.model import Population
+from service.domain.records import Dyad, Patient, Practitioner, Scope, Tenant
+from service.store.queries.base import (
+    Queries,
+    api_keys,
+    dyads,
+    owned,
+    page,
+    patients,
+    practitioners,
+    tenants,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    secret_hash: str
+    scopes: frozenset[Scope]
+    revoked: bool
+
+
+class PeopleQueries(Queries):
+    # Tenants and API keys -------------------------------------------------------------
+
+    def ensure_tenant(self, name: str, new_id: uuid.UUID, now: datetime) -> Tenant:
+        """The tenant of that name, created if new (safe when two processes race)."""
+        self._c.execute(
+            self._insert(tenants)
+            .values(id=new_id, name=name, created_at=now)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        row = self._c.execute(select(tenants).where(tenants.c.name == name)).one()
+        return Tenant(row.id, row.name, row.created_at)
+
+    def tenant_by_name(self, name: str) -> Tenant | None:
+        row = self._c.execute(select(tenants).where(tenants.c.name == name)).first()
+        return Tenant(row.id, row.name, row.created_at) if row else None
+
+    def add_api_key(
+        self, key_id: uuid.UUID, tenant_id: uuid.UUID, prefix: str, secret_hash: str,
+        scopes: frozenset[Scope], now: datetime,
+    ) -> None:  # fmt: skip
+        self._c.execute(
+            insert(api_keys).values(
+                id=key_id,
+                tenant_id=tenant_id,
+                prefix=prefix,
+                secret_hash=secret_hash,
+                scopes=",".join(sorted(scopes)),
+                created_at=now,
+            )
+        )
+
+    def find_api_key(self, prefix: str) -> ApiKeyRecord | None:
+        row = self._c.execute(select(api_keys).where(api_keys.c.prefix == prefix)).first()
+        if row is None:
+            return None
+        scopes = frozenset(Scope(s) for s in row.scopes.split(",") if s)
+        return ApiKeyRecord(
+            row.id, row.tenant_id, row.secret_hash, scopes, row.revoked_at is not None
+        )
+
+    # Patients and practitioners --------------------------------------------------------
+
+    def add_patient(self, patient: Patient) -> None:
+        self._c.execute(
+            insert(patients).values(
+                id=patient.id,
+                tenant_id=patient.tenant_id,
+                external_id=patient.external_id,
+                population=patient.population.value if patient.population else None,
+                created_at=patient.created_at,
+            )
+        )
+
+    def patient(self, tenant_id: uuid.UUID, patient_id: uuid.UUID) -> Patient | None:
+        row = self._c.execute(owned(patients, tenant_id).where(patients.c.id == patient_id))
+        return _patient(found) if (found := row.first()) else None
+
+    def patient_by_external_id(self, tenant_id: uuid.UUID, external_id: str) -> Patient | None:
+        query = owned(patients, tenant_id).where(patients.c.external_id == external_id)
+        return _patient(found) if (found := self._c.execute(query).first()) else None
+
+    def patients(self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> list[Patient]:
+        query = page(owned(patients, tenant_id), patients, after, limit)
+        return [_patient(r) for r in self._c.execute(query)]
+
+    def add_practitioner(self, practitioner: Practitioner) -> None:
+        self._c.execute(
+            insert(practitioners).values(
+                id=practitioner.id,
+                tenant_id=practitioner.tenant_id,
+                external_id=practitioner.external_id,
+                display_name=practitioner.display_name,
+                created_at=practitioner.created_at,
+            )
+        )
+
+    def practitioner(self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID) -> Practitioner | None:
+        query = owned(practitioners, tenant_id).where(practitioners.c.id == practitioner_id)
+        return _practitioner(found) if (found := self._c.execute(query).first()) else None
+
+    def practitioner_by_external_id(
+        self, tenant_id: uuid.UUID, external_id: str
+    ) -> Practitioner | None:
+        query = owned(practitioners, tenant_id).where(practitioners.c.external_id == external_id)
+        return _practitioner(found) if (found := self._c.execute(query).first()) else None
+
+    def practitioners(
+        self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int
+    ) -> list[Practitioner]:
+        query = page(owned(practitioners, tenant_id), practitioners, after, limit)
+        return [_practitioner(r) for r in self._c.execute(query)]
+
+    # Dyads ------------------------------------------------------------------------------
+
+    def add_dyad(self, dyad: Dyad) -> None:
+        self._c.execute(
+            insert(dyads).values(
+                id=dyad.id,
+                tenant_id=dyad.tenant_id,
+                patient_id=dyad.patient_id,
+                practitioner_id=dyad.practitioner_id,
+                started_on=dyad.started_on,
+                ended_on=dyad.ended_on,
+                created_at=dyad.created_at,
+            )
+        )
+
+    def dyad(self, tenant_id: uuid.UUID, dyad_id: uuid.UUID) -> Dyad | None:
+        query = owned(dyads, tenant_id).where(dyads.c.id == dyad_id)
+        return _dyad(found) if (found := self._c.execute(query).first()) else None
+
+    def dyads(
+        self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,
+        patient_id: uuid.UUID | None = None, practitioner_id: uuid.UUID | None = None,
+    ) -> list[Dyad]:  # fmt: skip
+        query = owned(dyads, tenant_id)
+        if patient_id is not None:
+            query = query.where(dyads.c.patient_id == patient_id)
+        if practitioner_id is not None:
+            query = query.where(dyads.c.practitioner_id == practitioner_id)
+        return [_dyad(r) for r in self._c.execute(page(query, dyads, after, limit))]
+
+
+def _patient(r: Row[Any]) -> Patient:
+    population = Population(r.population) if r.population else None
+    return Patient(r.id, r.tenant_id, r.external_id, population, r.created_at)
+
+
+def _practitioner(r: Row[Any]) -> Practitioner:
+    return Practitioner(r.id, r.tenant_id, r.external_id, r.display_name, r.created_at)
+
+
+def _dyad(r: Row[Any]) -> Dyad:
+    return Dyad(
+        r.id, r.tenant_id, r.patient_id, r.practitioner_id, r.started_on, r.ended_on, r.created_at
+    )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from service.app.administrations import Administrations
+from service.app.alerting import Alerts
 from service.app.auth import Authenticator
+from service.app.insights import Insights
 from service.app.instruments import InstrumentService
 from service.app.records import Records
 from service.domain.instruments.catalogue import load_catalogue
@@ -23,6 +25,8 @@ class Services:
     authenticator: Authenticator
     records: Records
     administrations: Administrations
+    insights: Insights
+    alerts: Alerts
 
     def close(self) -> None:
         self.database.close()
@@ -33,6 +37,7 @@ def build_services(settings: Settings) -> Services:
     instruments = InstrumentService(catalogue)
     database = open_database(settings.database_url, settings.db_pool_size)
     transact = StoreTransact(database)
+    rules = settings.clinical_rules
     return Services(
         settings=settings,
         database=database,
@@ -40,5 +45,7 @@ def build_services(settings: Settings) -> Services:
         instruments=instruments,
         authenticator=Authenticator(transact),
         records=Records(transact),
-        administrations=Administrations(transact, instruments),
+        administrations=Administrations(transact, instruments, rules),
+        insights=Insights(transact, instruments, rules),
+        alerts=Alerts(transact),
     )

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.app.rules import ClinicalRules
+from service.domain.nhs_talking_therapies import DeteriorationRule
 from service.store.urls import driver_url
 
 DEFAULT_DATABASE_URL = "sqlite:///data/rapport.db"
@@ -35,6 +37,31 @@ class Settings(BaseSettings):
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    # Clinical rules (docs/clinical-rules.md gives each default's source).
+    alerts_enabled: bool = Field(default=True, description="Raise alerts on stored scores")
+    rupture_baseline_sessions: int = Field(default=3, ge=2, le=20)
+    rupture_drop_sds: float = Field(default=2.0, gt=0, le=5)
+    rupture_repair_window: int = Field(default=3, ge=1, le=20)
+    rupture_min_spread_fraction: float = Field(default=0.05, ge=0, le=1)
+    session_drop_fraction: float | None = Field(default=0.10, gt=0, le=1)
+    not_on_track_by_session: int = Field(default=6, ge=2, le=100)
+    discordance_z: float = Field(default=1.96, gt=0, le=5)
+    nhs_tt_deterioration_rule: DeteriorationRule = DeteriorationRule.NO_IMPROVEMENT_ON_OTHER
+
+    @property
+    def clinical_rules(self) -> ClinicalRules:
+        return ClinicalRules(
+            rupture_baseline_sessions=self.rupture_baseline_sessions,
+            rupture_drop_sds=self.rupture_drop_sds,
+            rupture_repair_window=self.rupture_repair_window,
+            rupture_min_spread_fraction=self.rupture_min_spread_fraction,
+            session_drop_fraction=self.session_drop_fraction,
+            not_on_track_by_session=self.not_on_track_by_session,
+            discordance_z=self.discordance_z,
+            nhs_tt_deterioration=self.nhs_tt_deterioration_rule,
+            alerts_enabled=self.alerts_enabled,
+        )
 
     @field_validator("database_url")
     @classmethod

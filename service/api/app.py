@@ -10,7 +10,7 @@ from fastapi.openapi.utils import get_openapi
 
 from service import __version__
 from service.api.rest.problems import add_problem_handlers
-from service.api.rest.routes import dyads, health, instruments, people
+from service.api.rest.routes import alerts, dyads, health, insights, instruments, people
 from service.api.rest.schemas.problem import Problem
 from service.bootstrap import Services, build_services
 from service.settings import Settings, get_settings
@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(instruments.router)
     app.include_router(people.router)
     app.include_router(dyads.router)
+    app.include_router(insights.router)
+    app.include_router(alerts.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -12,7 +12,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.app.administrations import Administrations
+from service.app.alerting import Alerts
 from service.app.auth import require
+from service.app.insights import Insights
 from service.app.instruments import InstrumentService
 from service.app.records import Records
 from service.bootstrap import Services
@@ -41,6 +43,14 @@ def get_administrations(request: Request) -> Administrations:
     return get_services(request).administrations
 
 
+def get_insights(request: Request) -> Insights:
+    return get_services(request).insights
+
+
+def get_alerts(request: Request) -> Alerts:
+    return get_services(request).alerts
+
+
 async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -53,6 +63,8 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 InstrumentsDep = Annotated[InstrumentService, Depends(get_instruments)]
 RecordsDep = Annotated[Records, Depends(get_records)]
 AdministrationsDep = Annotated[Administrations, Depends(get_administrations)]
+InsightsDep = Annotated[Insights, Depends(get_insights)]
+AlertsDep = Annotated[Alerts, Depends(get_alerts)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 

@@ -18,12 +18,14 @@ from typing import Any
 
 import orjson
 
+from service.app.alerting import raise_alerts
 from service.app.audit import audited, record
 from service.app.auth import require
 from service.app.instruments import InstrumentService
 from service.app.pagination import Page, paginate
 from service.app.ports import Store, Transact
 from service.app.rendering import administration_body, score_dict
+from service.app.rules import ClinicalRules
 from service.domain.errors import (
     Conflict,
     FieldError,
@@ -32,7 +34,7 @@ from service.domain.errors import (
     ValidationFailed,
 )
 from service.domain.ids import new_id
-from service.domain.instruments.model import Population, Respondent
+from service.domain.instruments.model import InstrumentDefinition, Population, Respondent
 from service.domain.records import Administration, Principal, Scope
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -57,9 +59,12 @@ class Submitted:
 
 
 class Administrations:
-    def __init__(self, transact: Transact, instruments: InstrumentService) -> None:
+    def __init__(
+        self, transact: Transact, instruments: InstrumentService, rules: ClinicalRules
+    ) -> None:
         self._transact = transact
         self._instruments = instruments
+        self._rules = rules
 
     async def submit(
         self, principal: Principal, new: NewAdministration, idempotency_key: str | None = None
@@ -117,6 +122,10 @@ class Administrations:
             session_id = store.ensure_session(principal.tenant_id, dyad.id, new.session, now)
             store.add_administration(administration, session_id)
             record(store, principal, "administration.create", "administration", administration.id)
+            if self._rules.alerts_enabled:
+                raise_alerts(
+                    store, principal, administration, definition, self._instruments, self._rules
+                )
             return Submitted(201, body, replayed=False)
 
         try:
@@ -156,7 +165,7 @@ class Administrations:
             self._transact, principal, "administration.list", "dyad", dyad_id, work
         )
 
-    def _check(self, new: NewAdministration) -> Any:
+    def _check(self, new: NewAdministration) -> InstrumentDefinition:
         definition = self._instruments.get(new.instrument)
         errors = []
         if new.respondent is not None and new.respondent is not definition.respondent:

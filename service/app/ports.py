@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from service.domain.alerts import Alert, AlertKind, AlertStatus
+from service.domain.concordance import Rated
+from service.domain.progress import Observation
 from service.domain.records import (
     Administration,
     AuditEvent,
@@ -81,6 +84,20 @@ class Store(Protocol):
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, after: uuid.UUID | None, limit: int,
         instrument: str | None = None,
     ) -> list[Administration]: ...  # fmt: skip
+    def observations(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instruments: Sequence[str]
+    ) -> list[tuple[str, Rated]]: ...
+    def practitioner_totals(
+        self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, instruments: Sequence[str]
+    ) -> list[tuple[uuid.UUID, str, Observation]]: ...
+    def add_alert(self, alert: Alert, evidence_key: str) -> bool: ...
+    def alert(self, tenant_id: uuid.UUID, alert_id: uuid.UUID) -> Alert | None: ...
+    def alerts(
+        self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,
+        status: AlertStatus | None = None, kind: AlertKind | None = None,
+        dyad_id: uuid.UUID | None = None,
+    ) -> list[Alert]: ...  # fmt: skip
+    def update_alert(self, alert: Alert) -> None: ...
     def stored_response(self, tenant_id: uuid.UUID, key: str) -> StoredResponseView | None: ...
     def store_response(
         self, tenant_id: uuid.UUID, key: str, request_hash: str, status_code: int,

@@ -1,0 +1,52 @@
+"""REST bodies for alerts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.domain.alerts import Alert
+
+Kind = Literal["risk", "alliance-low", "rupture", "discordance", "deterioration", "not-on-track"]
+Status = Literal["open", "acknowledged", "resolved"]
+
+
+class AlertOut(BaseModel):
+    id: uuid.UUID
+    dyad_id: uuid.UUID
+    kind: Kind
+    severity: Literal["low", "medium", "high"]
+    status: Status
+    rule: str = Field(description="The rule and its version that raised the alert")
+    evidence: dict[str, Any] = Field(description="Which administrations and numbers")
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_note: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolved_note: str | None
+
+    @classmethod
+    def of(cls, a: Alert) -> AlertOut:
+        return cls(
+            id=a.id, dyad_id=a.dyad_id, kind=a.kind.value, severity=a.severity.value,
+            status=a.status.value, rule=a.rule, evidence=a.evidence,
+            created_at=a.created_at, acknowledged_at=a.acknowledged_at,
+            acknowledged_by=a.acknowledged_by, acknowledged_note=a.acknowledged_note,
+            resolved_at=a.resolved_at, resolved_by=a.resolved_by, resolved_note=a.resolved_note,
+        )  # fmt: skip
+
+
+class AlertPage(BaseModel):
+    items: list[AlertOut]
+    next_cursor: str | None
+
+
+class AlertTransition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=2000, description="Who did what, and why")

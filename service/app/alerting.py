@@ -1,0 +1,157 @@
+"""Raising alerts when an administration is stored, and their lifecycle.
+
+Evaluation runs inside the transaction that stores the administration, so an alert exists
+exactly when its evidence does; the store's unique key on (dyad, kind, evidence) makes a
+re-evaluation of the same evidence raise nothing new. Every transition is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from service.app.audit import audited, record
+from service.app.auth import require
+from service.app.instruments import InstrumentService
+from service.app.pagination import Page, paginate
+from service.app.ports import Store, Transact
+from service.app.rules import ClinicalRules
+from service.domain.alerts import Alert, AlertKind, AlertStatus, Evidence, evaluate
+from service.domain.concordance import Rated, pair_sessions
+from service.domain.errors import Conflict, NotFound
+from service.domain.ids import new_id
+from service.domain.instruments.model import InstrumentDefinition, Respondent
+from service.domain.records import Administration, Principal, Scope
+
+
+def raise_alerts(
+    store: Store,
+    principal: Principal,
+    administration: Administration,
+    definition: InstrumentDefinition,
+    instruments: InstrumentService,
+    rules: ClinicalRules,
+) -> list[Alert]:
+    """Evaluate the rules for a just-stored administration; store and return new alerts."""
+    wanted = [definition.id] + ([definition.paired_form] if definition.paired_form else [])
+    history = store.observations(principal.tenant_id, administration.dyad_id, wanted)
+    series = [r.observation for instrument, r in history if instrument == definition.id]
+    pair = None
+    if definition.paired_form is not None:
+        paired = instruments.get(definition.paired_form)
+        client, therapist = (
+            (definition, paired)
+            if definition.respondent is Respondent.CLIENT
+            else (paired, definition)
+        )
+        rule = rules.discordance(client)
+        if rule is not None:
+            of = _by_instrument(history)
+            pairs = pair_sessions(
+                of.get(client.id, []), of.get(therapist.id, []), rule, client.total_scale
+            )
+            pair = next((p for p in pairs if p.session == administration.session), None)
+            if pair is not None and administration.id not in (
+                pair.client_administration,
+                pair.therapist_administration,
+            ):
+                pair = None  # this session's pair predates the new administration
+    evidence = Evidence(
+        definition, administration.id, administration.session, administration.score, series, pair
+    )
+    raised = []
+    now = datetime.now(UTC)
+    for candidate in evaluate(evidence, rules.alert_policy(definition)):
+        alert = Alert(
+            id=new_id(),
+            tenant_id=principal.tenant_id,
+            dyad_id=administration.dyad_id,
+            kind=candidate.kind,
+            severity=candidate.severity,
+            status=AlertStatus.OPEN,
+            rule=candidate.rule,
+            evidence=candidate.evidence,
+            created_at=now,
+        )
+        if store.add_alert(alert, candidate.evidence_key):
+            record(store, principal, "alert.raise", "alert", alert.id)
+            raised.append(alert)
+    return raised
+
+
+def _by_instrument(history: list[tuple[str, Rated]]) -> dict[str, list[Rated]]:
+    grouped: dict[str, list[Rated]] = {}
+    for instrument, rated in history:
+        grouped.setdefault(instrument, []).append(rated)
+    return grouped
+
+
+_ALLOWED = {
+    AlertStatus.ACKNOWLEDGED: {AlertStatus.OPEN},
+    AlertStatus.RESOLVED: {AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED},
+}
+
+
+class Alerts:
+    def __init__(self, transact: Transact) -> None:
+        self._transact = transact
+
+    async def list(
+        self, principal: Principal, cursor: str | None, limit: int,
+        status: AlertStatus | None = None, kind: AlertKind | None = None,
+        dyad_id: uuid.UUID | None = None,
+    ) -> Page[Alert]:  # fmt: skip
+        await require(self._transact, principal, Scope.READ, "alert.list")
+
+        def work(store: Store) -> Page[Alert]:
+            page = paginate(
+                lambda after, n: store.alerts(
+                    principal.tenant_id, after, n, status, kind, dyad_id
+                ),
+                cursor, limit, lambda a: a.id,
+            )  # fmt: skip
+            record(store, principal, "alert.list", "alert", None)
+            return page
+
+        return await audited(self._transact, principal, "alert.list", "alert", None, work)
+
+    async def get(self, principal: Principal, alert_id: uuid.UUID) -> Alert:
+        await require(self._transact, principal, Scope.READ, "alert.read")
+
+        def work(store: Store) -> Alert:
+            alert = store.alert(principal.tenant_id, alert_id)
+            if alert is None:
+                raise NotFound(f"No alert {alert_id}.")
+            record(store, principal, "alert.read", "alert", alert_id)
+            return alert
+
+        return await audited(self._transact, principal, "alert.read", "alert", alert_id, work)
+
+    async def transition(
+        self, principal: Principal, alert_id: uuid.UUID, to: AlertStatus, note: str | None
+    ) -> Alert:
+        action = f"alert.{'acknowledge' if to is AlertStatus.ACKNOWLEDGED else 'resolve'}"
+        await require(self._transact, principal, Scope.WRITE, action)
+        who, now = str(principal.key_id), datetime.now(UTC)
+
+        def work(store: Store) -> Alert:
+            alert = store.alert(principal.tenant_id, alert_id)
+            if alert is None:
+                raise NotFound(f"No alert {alert_id}.")
+            if alert.status not in _ALLOWED[to]:
+                raise Conflict(f"The alert is {alert.status}; it cannot become {to}.")
+            if to is AlertStatus.ACKNOWLEDGED:
+                changed = replace(
+                    alert, status=to, acknowledged_at=now, acknowledged_by=who,
+                    acknowledged_note=note,
+                )  # fmt: skip
+            else:
+                changed = replace(
+                    alert, status=to, resolved_at=now, resolved_by=who, resolved_note=note
+                )
+            store.update_alert(changed)
+            record(store, principal, action, "alert", alert_id)
+            return changed
+
+        return await audited(self._transact, principal, action, "alert", alert_id, work)

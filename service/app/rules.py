@@ -1,0 +1,61 @@
+"""The configurable clinical rules, as one value the use cases share.
+
+Defaults and their sources are documented in docs/clinical-rules.md; each can be changed
+with a ``RAPPORT_*`` setting where the literature disagrees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.domain.alerts import AlertPolicy
+from service.domain.concordance import DiscordanceRule
+from service.domain.instruments.model import InstrumentDefinition
+from service.domain.nhs_talking_therapies import DeteriorationRule, PairRules
+from service.domain.ruptures import RuptureRule
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicalRules:
+    rupture_baseline_sessions: int = 3
+    rupture_drop_sds: float = 2.0
+    rupture_repair_window: int = 3
+    rupture_min_spread_fraction: float = 0.05  # of the total's range
+    session_drop_fraction: float | None = 0.10  # of the total's range; None disables
+    not_on_track_by_session: int = 6
+    discordance_z: float = 1.96
+    nhs_tt_deterioration: DeteriorationRule = DeteriorationRule.NO_IMPROVEMENT_ON_OTHER
+    alerts_enabled: bool = True
+
+    def alert_policy(self, definition: InstrumentDefinition) -> AlertPolicy:
+        low, high = definition.scale_range(definition.total)
+        span = high - low
+        drop = None if self.session_drop_fraction is None else self.session_drop_fraction * span
+        return AlertPolicy(
+            rupture=RuptureRule(
+                baseline_sessions=self.rupture_baseline_sessions,
+                drop_sds=self.rupture_drop_sds,
+                repair_window=self.rupture_repair_window,
+                min_spread=self.rupture_min_spread_fraction * span,
+                session_drop=drop,
+            ),
+            not_on_track_by_session=self.not_on_track_by_session,
+        )
+
+    def discordance(self, client_form: InstrumentDefinition) -> DiscordanceRule | None:
+        k = client_form.concordance
+        if k is None:
+            return None
+        return DiscordanceRule(
+            sd_client=k.sd_client,
+            sd_therapist=k.sd_therapist,
+            reliability_client=k.reliability_client,
+            reliability_therapist=k.reliability_therapist,
+            expected_offset=k.expected_offset,
+            source=k.source,
+            z=self.discordance_z,
+        )
+
+    @property
+    def pair_rules(self) -> PairRules:
+        return PairRules(deterioration=self.nhs_tt_deterioration)

@@ -50,7 +50,7 @@ ROUTES = route_cases(APP, "/v1")
 
 # How to call each route: extend these when the matrix asks -------------------------------
 
-TENANT_OBJECTS = ("patient_id", "practitioner_id", "dyad_id", "administration_id")
+TENANT_OBJECTS = ("patient_id", "practitioner_id", "dyad_id", "administration_id", "alert_id")
 """Parameters naming a stored object of a tenant. Each test tenant owns one of each (see
 ``build_world``); a new kind of object needs a line there and its parameter name here."""
 
@@ -65,6 +65,7 @@ CATALOGUE = "/v1/instruments"
 
 PHQ9 = {"1": 1, "2": 1, "3": 1, "4": 1, "5": 1, "6": 1, "7": 1, "8": 1, "9": 0}
 ADMINISTRATION = {"instrument": "phq-9", "session": 1, "responses": PHQ9}
+RISK = {"instrument": "phq-9", "session": 2, "responses": PHQ9 | {"9": 2}}  # raises a risk alert
 
 Ids = Mapping[str, str]
 
@@ -89,7 +90,10 @@ WRITES: dict[str, Write] = {
     "POST /v1/dyads": Write(
         lambda ids: {"patient_id": ids["patient_id"], "practitioner_id": ids["practitioner_id"]}
     ),
-    "POST /v1/dyads/{dyad_id}/administrations": Write(lambda ids: ADMINISTRATION | {"session": 2}),
+    "POST /v1/dyads/{dyad_id}/administrations": Write(lambda ids: ADMINISTRATION | {"session": 3}),
+    # Routes are called in path order, so an alert is acknowledged before it is resolved.
+    "POST /v1/alerts/{alert_id}/acknowledge": Write(lambda ids: {"note": "seen in the matrix"}),
+    "POST /v1/alerts/{alert_id}/resolve": Write(lambda ids: {"note": "closed by the matrix"}),
 }
 
 CONTRACT_TODAY = {
@@ -104,8 +108,8 @@ CONTRACT_TODAY = {
     "POST /v1/dyads/{dyad_id}/administrations",
     "GET /v1/dyads/{dyad_id}/administrations",
 }
-"""The DESIGN section 3 routes that exist today. Progress, concordance and alerts join the
-matrix by themselves when they land; add them here then, so they cannot drop out again."""
+"""The DESIGN section 3 routes that exist today; routes added later join the matrix by
+themselves, and belong here once they are part of the contract, so they cannot drop out."""
 
 EXTEND = "extend the tables at the top of tests/integration/test_route_matrix.py"
 
@@ -211,7 +215,8 @@ async def created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) ->
 
 
 async def build_world(api: Api, tenant: str, stack: AsyncExitStack) -> World:
-    """A patient, a practitioner, their dyad and one PHQ-9, all through the public API."""
+    """A patient, a practitioner, their dyad, a PHQ-9 and a risk alert (raised by a second
+    PHQ-9 endorsing item 9), all through the public API."""
     client = await stack.enter_async_context(await api.client_for(tenant))
     token = client.headers["Authorization"].removeprefix("Bearer ")
     tag = f"{tenant}-{uuid.uuid4().hex[:8]}"
@@ -224,11 +229,16 @@ async def build_world(api: Api, tenant: str, stack: AsyncExitStack) -> World:
         client, "/v1/dyads", {"patient_id": patient, "practitioner_id": practitioner}
     )
     administration = await created(client, f"/v1/dyads/{dyad}/administrations", ADMINISTRATION)
+    await created(client, f"/v1/dyads/{dyad}/administrations", RISK)
+    alerts = await client.get("/v1/alerts", params={"dyad_id": dyad, "kind": "risk"})
+    assert alerts.status_code == 200, f"setup: GET /v1/alerts: {alerts.text}"
+    assert alerts.json()["items"], "setup: PHQ-9 item 9 endorsed must raise a risk alert"
     ids = {
         "patient_id": patient,
         "practitioner_id": practitioner,
         "dyad_id": dyad,
         "administration_id": administration,
+        "alert_id": alerts.json()["items"][0]["id"],
     }
     assert set(ids) == set(TENANT_OBJECTS), "build_world must create every kind of object"
     return World(tenant, token, client, ids, (patient_ext, practitioner_ext, name))
@@ -436,7 +446,8 @@ def _sees_own_rows(
 ) -> None:
     """A list of tenant data must show the caller's rows: an empty list proves nothing."""
     body = body_of(response)
-    if in_catalogue(route) or not isinstance(body, dict) or "items" not in body:
+    is_list = isinstance(body, dict) and {"items", "next_cursor"} <= set(body)  # DESIGN 3
+    if in_catalogue(route) or not is_list:
         return
     if not found_in(json.dumps(body["items"]), me.identifiers):
         findings.add(

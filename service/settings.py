@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    fhir_canonical_base: str = Field(
+        default="http://rapport.invalid/fhir",
+        description="Base of canonical URLs of Rapport's Questionnaires and code systems",
+        pattern=r"^https?://\S+[^/]$",
+    )
 
     # Clinical rules (docs/clinical-rules.md gives each default's source).
     alerts_enabled: bool = Field(default=True, description="Raise alerts on stored scores")

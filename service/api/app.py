@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from service import __version__
+from service.api.fhir import routes as fhir
 from service.api.rest.problems import add_problem_handlers
 from service.api.rest.routes import alerts, dyads, health, insights, instruments, people
 from service.api.rest.schemas.problem import Problem
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(dyads.router)
     app.include_router(insights.router)
     app.include_router(alerts.router)
+    app.include_router(fhir.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

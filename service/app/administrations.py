@@ -143,7 +143,7 @@ class Administrations:
                 raise
             return _replay(stored.request_hash, request_hash, stored.status_code, stored.body)
 
-    async def list(
+    async def find(
         self, principal: Principal, dyad_id: uuid.UUID, cursor: str | None, limit: int,
         instrument: str | None = None,
     ) -> Page[Administration]:  # fmt: skip

@@ -22,7 +22,7 @@ from service.domain.concordance import Rated, pair_sessions
 from service.domain.errors import Conflict, NotFound
 from service.domain.ids import new_id
 from service.domain.instruments.model import InstrumentDefinition, Respondent
-from service.domain.records import Administration, Principal, Scope
+from service.domain.records import Administration, Patient, Principal, Scope
 
 
 def raise_alerts(
@@ -97,9 +97,9 @@ class Alerts:
     def __init__(self, transact: Transact) -> None:
         self._transact = transact
 
-    async def list(
+    async def find(
         self, principal: Principal, cursor: str | None, limit: int,
-        status: AlertStatus | None = None, kind: AlertKind | None = None,
+        statuses: frozenset[AlertStatus] | None = None, kind: AlertKind | None = None,
         dyad_id: uuid.UUID | None = None,
     ) -> Page[Alert]:  # fmt: skip
         await require(self._transact, principal, Scope.READ, "alert.list")
@@ -107,7 +107,7 @@ class Alerts:
         def work(store: Store) -> Page[Alert]:
             page = paginate(
                 lambda after, n: store.alerts(
-                    principal.tenant_id, after, n, status, kind, dyad_id
+                    principal.tenant_id, after, n, statuses, kind, dyad_id
                 ),
                 cursor, limit, lambda a: a.id,
             )  # fmt: skip
@@ -155,3 +155,15 @@ class Alerts:
             return changed
 
         return await audited(self._transact, principal, action, "alert", alert_id, work)
+
+    async def with_patients(
+        self, principal: Principal, alerts: list[Alert]
+    ) -> list[tuple[Alert, Patient | None]]:
+        """Each alert with its dyad's patient (one query for all), for FHIR Flag subjects."""
+        dyads = sorted({a.dyad_id for a in alerts})
+
+        def work(store: Store) -> dict[uuid.UUID, Patient]:
+            return store.patients_of_dyads(principal.tenant_id, dyads)
+
+        patients = await self._transact(work) if dyads else {}
+        return [(a, patients.get(a.dyad_id)) for a in alerts]

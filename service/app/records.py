@@ -198,3 +198,33 @@ class Records:
             return page
 
         return await audited(self._transact, principal, "dyad.list", "dyad", None, work)
+
+    async def dyad_of_pair(
+        self, principal: Principal, patient_external_id: str, practitioner_external_id: str
+    ) -> Dyad:
+        """The one dyad pairing two people known by their EHR identifiers."""
+        await require(self._transact, principal, Scope.READ, "dyad.read")
+
+        def work(store: Store) -> Dyad:
+            patient = store.patient_by_external_id(principal.tenant_id, patient_external_id)
+            practitioner = store.practitioner_by_external_id(
+                principal.tenant_id, practitioner_external_id
+            )
+            errors = []
+            if patient is None:
+                errors.append(FieldError("subject", "unknown-patient", "No such patient."))
+            if practitioner is None:
+                errors.append(FieldError("author", "unknown-practitioner", "No such practitioner."))
+            if patient is None or practitioner is None:
+                raise ValidationFailed("The response names unknown people.", tuple(errors))
+            found = store.dyads(principal.tenant_id, None, 2, patient.id, practitioner.id)
+            if len(found) != 1:
+                how = "no dyad pairs" if not found else "more than one dyad pairs"
+                raise ValidationFailed(
+                    f"{how.capitalize()} this patient and practitioner; name the dyad.",
+                    (FieldError("dyad", "dyad-ambiguous" if found else "no-dyad", how),),
+                )
+            record(store, principal, "dyad.read", "dyad", found[0].id)
+            return found[0]
+
+        return await audited(self._transact, principal, "dyad.read", "dyad", None, work)

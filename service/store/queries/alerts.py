@@ -36,12 +36,12 @@ class AlertQueries(Queries):
 
     def alerts(
         self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,
-        status: AlertStatus | None = None, kind: AlertKind | None = None,
+        statuses: frozenset[AlertStatus] | None = None, kind: AlertKind | None = None,
         dyad_id: uuid.UUID | None = None,
     ) -> list[Alert]:  # fmt: skip
         query = owned(alerts, tenant_id)
-        if status is not None:
-            query = query.where(alerts.c.status == status.value)
+        if statuses:
+            query = query.where(alerts.c.status.in_(sorted(s.value for s in statuses)))
         if kind is not None:
             query = query.where(alerts.c.kind == kind.value)
         if dyad_id is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -126,6 +127,17 @@ class PeopleQueries(Queries):
         return [_practitioner(r) for r in self._c.execute(query)]
 
     # Dyads ------------------------------------------------------------------------------
+
+    def patients_of_dyads(
+        self, tenant_id: uuid.UUID, dyad_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Patient]:
+        query = (
+            owned(patients, tenant_id)
+            .add_columns(dyads.c.id.label("dyad_id"))
+            .join(dyads, dyads.c.patient_id == patients.c.id)
+            .where(dyads.c.tenant_id == tenant_id, dyads.c.id.in_(dyad_ids))
+        )
+        return {r.dyad_id: _patient(r) for r in self._c.execute(query)}
 
     def add_dyad(self, dyad: Dyad) -> None:
         self._c.execute(

@@ -32,9 +32,10 @@ async def list_alerts(
     kind: Annotated[Kind | None, Query()] = None,
     dyad_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> AlertPage:
-    page = await alerts.list(
+    page = await alerts.find(
         principal, cursor, limit,
-        AlertStatus(status) if status else None, AlertKind(kind) if kind else None, dyad_id,
+        frozenset({AlertStatus(status)}) if status else None,
+        AlertKind(kind) if kind else None, dyad_id,
     )  # fmt: skip
     return AlertPage(items=[AlertOut.of(a) for a in page.items], next_cursor=page.next_cursor)
 

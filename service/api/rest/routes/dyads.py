@@ -133,7 +133,7 @@ async def list_administrations(
     limit: Limit = DEFAULT_PAGE,
     instrument: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    page = await administrations.list(principal, dyad_id, cursor, limit, instrument)
+    page = await administrations.find(principal, dyad_id, cursor, limit, instrument)
     body = {
         "items": [administration_body(a) for a in page.items],
         "next_cursor": page.next_cursor,

@@ -12,13 +12,8 @@ from typing import Any
 
 from service.api.fhir.questionnaire import link_id, scale_link_id
 from service.api.fhir.terms import ITEM_WEIGHT, LOINC, ORDINAL_VALUE, Terms
-from service.domain.errors import FieldError, ValidationFailed
+from service.domain.errors import FieldError, InvalidResponses
 from service.domain.instruments.model import InstrumentDefinition, Item, ResponseType
-
-
-class AnswersInvalid(ValidationFailed):
-    code = "invalid-answers"
-    title = "The QuestionnaireResponse does not fit its Questionnaire"
 
 
 def item_values(
@@ -49,7 +44,7 @@ def item_values(
             if value is not None:
                 values[item.id] = value
     if errors:
-        raise AnswersInvalid(
+        raise InvalidResponses(
             f"{len(errors)} answer(s) do not fit {definition.short_name}.", tuple(errors)
         )
     return values

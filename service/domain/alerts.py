@@ -22,7 +22,7 @@ from typing import Any
 from service.domain.concordance import RULE_VERSION as CONCORDANCE_RULE
 from service.domain.concordance import PairedRating
 from service.domain.instruments.model import Construct, InstrumentDefinition, Respondent
-from service.domain.progress import Observation
+from service.domain.progress import Observation, latest_per_session
 from service.domain.ruptures import (
     NOT_ON_TRACK_RULE_VERSION,
     RUPTURE_RULE_VERSION,
@@ -180,7 +180,8 @@ def _outcome(evidence: Evidence, policy: AlertPolicy) -> list[AlertCandidate]:
         evidence.series, d.direction, d.total.reliable_change, policy.not_on_track_by_session
     )
     found = []
-    first = min((o.session for o in evidence.series if o.total is not None), default=None)
+    scored = [o for o in latest_per_session(evidence.series) if o.total is not None]
+    first = scored[0].session if scored else None  # the session change is measured from
     for signal in signals:
         if signal.administration_id != evidence.administration_id:
             continue  # raised when that administration was stored

@@ -13,6 +13,10 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# Tolerance for binary floating-point noise when comparing a change with a threshold: a
+# change of exactly 1.96 x S_diff must not pass because the product rounded down.
+_EPSILON = 1e-9
+
 
 class Respondent(StrEnum):
     CLIENT = "client"
@@ -177,8 +181,8 @@ class ReliableChange:
         """
         size = abs(change)
         if self.threshold is not None:
-            return size >= self.threshold - 1e-9
-        return size > self.minimum_change
+            return size >= self.threshold - _EPSILON
+        return size > self.minimum_change + _EPSILON
 
     @property
     def minimum_change(self) -> float:

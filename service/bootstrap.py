@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from service.app.administrations import Administrations
 from service.app.alerting import Alerts
 from service.app.auth import Authenticator
+from service.app.batches import BatchReads
 from service.app.insights import Insights
 from service.app.instruments import InstrumentService
 from service.app.records import Records
@@ -27,6 +28,7 @@ class Services:
     administrations: Administrations
     insights: Insights
     alerts: Alerts
+    batches: BatchReads
 
     def close(self) -> None:
         self.database.close()
@@ -48,4 +50,5 @@ def build_services(settings: Settings) -> Services:
         administrations=Administrations(transact, instruments, rules),
         insights=Insights(transact, instruments, rules),
         alerts=Alerts(transact),
+        batches=BatchReads(transact),
     )

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    graphql_introspection: bool = Field(
+        default=False, description="Allow GraphQL introspection (off in production)"
+    )
+    graphql_ide: bool = Field(default=False, description="Serve GraphiQL at /graphql")
     fhir_canonical_base: str = Field(
         default="http://rapport.invalid/fhir",
         description="Base of canonical URLs of Rapport's Questionnaires and code systems",

@@ -26,29 +26,35 @@ bearer = HTTPBearer(
 )
 
 
-def get_services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_instruments(request: Request) -> InstrumentService:
-    return get_services(request).instruments
+# Dependencies are ``async def`` although they do no I/O: FastAPI runs a plain ``def``
+# dependency in the thread pool, which cost more than the scoring itself (bench/README.md).
+async def get_services(request: Request) -> Services:
+    return services_of(request)
 
 
-def get_records(request: Request) -> Records:
-    return get_services(request).records
+async def get_instruments(request: Request) -> InstrumentService:
+    return services_of(request).instruments
 
 
-def get_administrations(request: Request) -> Administrations:
-    return get_services(request).administrations
+async def get_records(request: Request) -> Records:
+    return services_of(request).records
 
 
-def get_insights(request: Request) -> Insights:
-    return get_services(request).insights
+async def get_administrations(request: Request) -> Administrations:
+    return services_of(request).administrations
 
 
-def get_alerts(request: Request) -> Alerts:
-    return get_services(request).alerts
+async def get_insights(request: Request) -> Insights:
+    return services_of(request).insights
+
+
+async def get_alerts(request: Request) -> Alerts:
+    return services_of(request).alerts
 
 
 async def get_principal(
@@ -56,7 +62,7 @@ async def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     authorization = request.headers.get("authorization")
-    return await get_services(request).authenticator.authenticate(authorization)
+    return await services_of(request).authenticator.authenticate(authorization)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -72,6 +78,6 @@ def require_scope(scope: Scope, action: str) -> Any:
     """A route dependency that refuses (403, audited) before the body is even parsed."""
 
     async def check(request: Request, principal: PrincipalDep) -> None:
-        await require(get_services(request).transact, principal, scope, action)
+        await require(services_of(request).transact, principal, scope, action)
 
     return Depends(check)

@@ -60,6 +60,23 @@ class Store(Protocol):
     def patients(
         self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int
     ) -> list[Patient]: ...
+    def patients_by_ids(
+        self, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Patient]: ...
+    def practitioners_by_ids(
+        self, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Practitioner]: ...
+    def dyads_by_ids(
+        self, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Dyad]: ...
+    def administrations_of_dyads(
+        self, tenant_id: uuid.UUID, dyad_ids: Sequence[uuid.UUID]
+    ) -> list[Administration]: ...
+    def alerts_of_dyads(
+        self, tenant_id: uuid.UUID, dyad_ids: Sequence[uuid.UUID],
+        statuses: frozenset[AlertStatus] | None = None,
+    ) -> list[Alert]: ...  # fmt: skip
+    def record_many(self, events: Sequence[AuditEvent]) -> None: ...
     def add_practitioner(self, practitioner: Practitioner) -> None: ...
     def practitioner(
         self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID

@@ -64,6 +64,16 @@ class AdministrationQueries(Queries):
         rows = self._c.execute(page(query, administrations, after, limit))
         return [_administration(r) for r in rows]
 
+    def administrations_of_dyads(
+        self, tenant_id: uuid.UUID, dyad_ids: Sequence[uuid.UUID]
+    ) -> list[Administration]:
+        query = (
+            owned(administrations, tenant_id)
+            .where(administrations.c.dyad_id.in_(dyad_ids))
+            .order_by(administrations.c.id)
+        )
+        return [_administration(r) for r in self._c.execute(query)]
+
     def observations(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instruments: Sequence[str]
     ) -> list[tuple[str, Rated]]:

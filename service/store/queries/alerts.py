@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, update
@@ -47,6 +48,15 @@ class AlertQueries(Queries):
         if dyad_id is not None:
             query = query.where(alerts.c.dyad_id == dyad_id)
         return [_alert(r) for r in self._c.execute(page(query, alerts, after, limit))]
+
+    def alerts_of_dyads(
+        self, tenant_id: uuid.UUID, dyad_ids: Sequence[uuid.UUID],
+        statuses: frozenset[AlertStatus] | None = None,
+    ) -> list[Alert]:  # fmt: skip
+        query = owned(alerts, tenant_id).where(alerts.c.dyad_id.in_(dyad_ids))
+        if statuses:
+            query = query.where(alerts.c.status.in_(sorted(s.value for s in statuses)))
+        return [_alert(r) for r in self._c.execute(query.order_by(alerts.c.id))]
 
     def update_alert(self, alert: Alert) -> None:
         self._c.execute(

@@ -99,6 +99,12 @@ class PeopleQueries(Queries):
         query = page(owned(patients, tenant_id), patients, after, limit)
         return [_patient(r) for r in self._c.execute(query)]
 
+    def patients_by_ids(
+        self, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Patient]:
+        query = owned(patients, tenant_id).where(patients.c.id.in_(ids))
+        return {r.id: _patient(r) for r in self._c.execute(query)}
+
     def add_practitioner(self, practitioner: Practitioner) -> None:
         self._c.execute(
             insert(practitioners).values(
@@ -119,6 +125,12 @@ class PeopleQueries(Queries):
     ) -> Practitioner | None:
         query = owned(practitioners, tenant_id).where(practitioners.c.external_id == external_id)
         return _practitioner(found) if (found := self._c.execute(query).first()) else None
+
+    def practitioners_by_ids(
+        self, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Practitioner]:
+        query = owned(practitioners, tenant_id).where(practitioners.c.id.in_(ids))
+        return {r.id: _practitioner(r) for r in self._c.execute(query)}
 
     def practitioners(
         self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int
@@ -151,6 +163,10 @@ class PeopleQueries(Queries):
                 created_at=dyad.created_at,
             )
         )
+
+    def dyads_by_ids(self, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Dyad]:
+        query = owned(dyads, tenant_id).where(dyads.c.id.in_(ids))
+        return {r.id: _dyad(r) for r in self._c.execute(query)}
 
     def dyad(self, tenant_id: uuid.UUID, dyad_id: uuid.UUID) -> Dyad | None:
         query = owned(dyads, tenant_id).where(dyads.c.id == dyad_id)

@@ -1,0 +1,162 @@
+"""GraphQL types of the clinical record. Nested fields resolve through per-request loaders."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from service.api.graphql.context import Context
+from service.api.graphql.insight_types import Concordance, Progress
+from service.api.graphql.resolve import domain_call
+from service.api.graphql.scoring_types import ScoreResult
+from service.domain.alerts import Alert as AlertRecord
+from service.domain.records import Administration as AdministrationRecord
+from service.domain.records import Dyad as DyadRecord
+from service.domain.records import Patient as PatientRecord
+from service.domain.records import Practitioner as PractitionerRecord
+
+Ctx = Info[Context, None]
+
+
+@strawberry.type
+class Patient:
+    id: strawberry.ID
+    external_id: str
+    population: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, p: PatientRecord) -> Patient:
+        population = p.population.value if p.population else None
+        return cls(id=strawberry.ID(str(p.id)), external_id=p.external_id,
+                   population=population, created_at=p.created_at)  # fmt: skip
+
+
+@strawberry.type
+class Practitioner:
+    id: strawberry.ID
+    external_id: str
+    display_name: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, p: PractitionerRecord) -> Practitioner:
+        return cls(id=strawberry.ID(str(p.id)), external_id=p.external_id,
+                   display_name=p.display_name, created_at=p.created_at)  # fmt: skip
+
+
+@strawberry.type
+class Administration:
+    id: strawberry.ID
+    dyad_id: strawberry.ID
+    session: int
+    instrument: str
+    instrument_version: str
+    respondent: str
+    completed_at: datetime
+    created_at: datetime
+    responses: JSON
+    score: ScoreResult
+
+    @classmethod
+    def of(cls, a: AdministrationRecord) -> Administration:
+        return cls(
+            id=strawberry.ID(str(a.id)), dyad_id=strawberry.ID(str(a.dyad_id)),
+            session=a.session, instrument=a.instrument, instrument_version=a.instrument_version,
+            respondent=a.respondent.value, completed_at=a.completed_at, created_at=a.created_at,
+            responses=JSON(a.responses), score=ScoreResult.of(a.score),
+        )  # fmt: skip
+
+
+@strawberry.type
+class Alert:
+    id: strawberry.ID
+    dyad_id: strawberry.ID
+    kind: str
+    severity: str
+    status: str
+    rule: str
+    evidence: JSON
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_note: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolved_note: str | None
+
+    @classmethod
+    def of(cls, a: AlertRecord) -> Alert:
+        return cls(
+            id=strawberry.ID(str(a.id)), dyad_id=strawberry.ID(str(a.dyad_id)),
+            kind=a.kind.value, severity=a.severity.value, status=a.status.value, rule=a.rule,
+            evidence=JSON(a.evidence), created_at=a.created_at, acknowledged_at=a.acknowledged_at,
+            acknowledged_by=a.acknowledged_by, acknowledged_note=a.acknowledged_note,
+            resolved_at=a.resolved_at, resolved_by=a.resolved_by, resolved_note=a.resolved_note,
+        )  # fmt: skip
+
+
+@strawberry.type
+class Dyad:
+    id: strawberry.ID
+    patient_id: strawberry.ID
+    practitioner_id: strawberry.ID
+    started_on: date | None
+    ended_on: date | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, d: DyadRecord) -> Dyad:
+        return cls(
+            id=strawberry.ID(str(d.id)), patient_id=strawberry.ID(str(d.patient_id)),
+            practitioner_id=strawberry.ID(str(d.practitioner_id)), started_on=d.started_on,
+            ended_on=d.ended_on, created_at=d.created_at,
+        )  # fmt: skip
+
+    @strawberry.field
+    async def patient(self, info: Ctx) -> Patient | None:
+        found = await domain_call(info.context.loaders.patients.load(uuid.UUID(self.patient_id)))
+        return Patient.of(found) if found else None
+
+    @strawberry.field
+    async def practitioner(self, info: Ctx) -> Practitioner | None:
+        loader = info.context.loaders.practitioners
+        found = await domain_call(loader.load(uuid.UUID(self.practitioner_id)))
+        return Practitioner.of(found) if found else None
+
+    @strawberry.field
+    async def administrations(
+        self, info: Ctx, instrument: str | None = None
+    ) -> list[Administration]:
+        found = await domain_call(info.context.loaders.administrations.load(uuid.UUID(self.id)))
+        return [Administration.of(a) for a in found if instrument in (None, a.instrument)]
+
+    @strawberry.field
+    async def alerts(self, info: Ctx, status: str | None = None) -> list[Alert]:
+        found = await domain_call(info.context.loaders.alerts.load(uuid.UUID(self.id)))
+        return [Alert.of(a) for a in found if status in (None, a.status.value)]
+
+    @strawberry.field
+    async def progress(self, info: Ctx, instrument: str) -> Progress:
+        view = await domain_call(
+            info.context.services.insights.progress(
+                info.context.principal, uuid.UUID(self.id), instrument
+            )
+        )
+        return Progress.of(view)
+
+    @strawberry.field
+    async def concordance(
+        self, info: Ctx, instrument: Annotated[str, strawberry.argument()] = "wai-sr"
+    ) -> Concordance:
+        view = await domain_call(
+            info.context.services.insights.concordance(
+                info.context.principal, uuid.UUID(self.id), instrument
+            )
+        )
+        return Concordance.of(view)

@@ -35,8 +35,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix service tests bench
 	$(BIN)/ruff format service tests bench
 
-openapi: $(STAMP)  ## regenerate the committed API contract
+openapi: $(STAMP)  ## regenerate the committed API contracts (OpenAPI and GraphQL SDL)
 	$(BIN)/rapport openapi --output openapi/openapi.json
+	$(BIN)/rapport graphql-schema --output openapi/schema.graphql
 
 lock:  ## re-resolve locked dependency versions (needs uv: pip install uv)
 	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements/main.lock

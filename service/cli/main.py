@@ -44,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "openapi": _openapi,
         "healthcheck": _healthcheck,
+        "graphql-schema": _graphql_schema,
         "create-api-key": _create_api_key,
     }[args.command]
     return handler(settings, args)
@@ -78,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, help="file to write (default: stdout)")
+    sdl = commands.add_parser("graphql-schema", help="write the GraphQL schema (SDL)")
+    sdl.add_argument("--output", type=Path, help="file to write (default: stdout)")
     return parser
 
 
@@ -143,14 +146,26 @@ def _healthcheck(settings: Settings, _args: argparse.Namespace) -> int:
         return 1
 
 
+def _graphql_schema(_settings: Settings, args: argparse.Namespace) -> int:
+    from service.api.graphql.schema import build_schema
+
+    _write(build_schema().as_str() + "\n", args.output)
+    return 0
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
 def _openapi(settings: Settings, args: argparse.Namespace) -> int:
     from service.api.app import create_app
 
-    text = json.dumps(create_app(settings).openapi(), indent=2, sort_keys=False) + "\n"
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        args.output.write_text(text, encoding="utf-8")
+    _write(
+        json.dumps(create_app(settings).openapi(), indent=2, sort_keys=False) + "\n", args.output
+    )
     return 0
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from service.api.rest.render import score_result
+from service.app.rendering import score_dict
 from service.domain.instruments.catalogue import load_catalogue
 from service.domain.instruments.model import InstrumentDefinition
 from service.domain.scoring.scorer import Scorer
@@ -147,7 +147,7 @@ def _trivial_loop(responses: Mapping[str, object], low: float, high: float) -> f
 
 
 def _score_and_render(scorer: Scorer, responses: Mapping[str, object]) -> bytes:
-    return orjson.dumps(score_result(scorer.score(responses)))
+    return orjson.dumps(score_dict(scorer.score(responses)))
 
 
 def bench_instrument(

@@ -11,10 +11,11 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from service.app.access import read_one, read_page
 from service.app.audit import audited, record
 from service.app.auth import require
 from service.app.instruments import InstrumentService
-from service.app.pagination import Page, paginate
+from service.app.pagination import Page
 from service.app.ports import Store, Transact
 from service.app.rules import ClinicalRules
 from service.domain.alerts import Alert, AlertKind, AlertStatus, Evidence, evaluate
@@ -102,31 +103,19 @@ class Alerts:
         statuses: frozenset[AlertStatus] | None = None, kind: AlertKind | None = None,
         dyad_id: uuid.UUID | None = None,
     ) -> Page[Alert]:  # fmt: skip
-        await require(self._transact, principal, Scope.READ, "alert.list")
-
-        def work(store: Store) -> Page[Alert]:
-            page = paginate(
-                lambda after, n: store.alerts(
-                    principal.tenant_id, after, n, statuses, kind, dyad_id
-                ),
-                cursor, limit, lambda a: a.id,
-            )  # fmt: skip
-            record(store, principal, "alert.list", "alert", None)
-            return page
-
-        return await audited(self._transact, principal, "alert.list", "alert", None, work)
+        return await read_page(
+            self._transact, principal, "alert",
+            lambda store, after, n: store.alerts(
+                principal.tenant_id, after, n, statuses, kind, dyad_id
+            ),
+            lambda a: a.id, cursor, limit,
+        )  # fmt: skip
 
     async def get(self, principal: Principal, alert_id: uuid.UUID) -> Alert:
-        await require(self._transact, principal, Scope.READ, "alert.read")
-
-        def work(store: Store) -> Alert:
-            alert = store.alert(principal.tenant_id, alert_id)
-            if alert is None:
-                raise NotFound(f"No alert {alert_id}.")
-            record(store, principal, "alert.read", "alert", alert_id)
-            return alert
-
-        return await audited(self._transact, principal, "alert.read", "alert", alert_id, work)
+        return await read_one(
+            self._transact, principal, "alert", alert_id,
+            lambda store: store.alert(principal.tenant_id, alert_id),
+        )  # fmt: skip
 
     async def transition(
         self, principal: Principal, alert_id: uuid.UUID, to: AlertStatus, note: str | None

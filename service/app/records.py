@@ -6,11 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from service.app.access import read_one, read_page
 from service.app.audit import audited, record
 from service.app.auth import require
-from service.app.pagination import Page, paginate
+from service.app.pagination import Page
 from service.app.ports import Store, Transact
-from service.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from service.domain.errors import Conflict, FieldError, ValidationFailed
 from service.domain.ids import new_id
 from service.domain.instruments.model import Population
 from service.domain.records import Dyad, Patient, Practitioner, Principal, Scope
@@ -61,29 +62,17 @@ class Records:
         return await audited(self._transact, principal, "patient.create", "patient", None, work)
 
     async def patient(self, principal: Principal, patient_id: uuid.UUID) -> Patient:
-        await require(self._transact, principal, Scope.READ, "patient.read")
-
-        def work(store: Store) -> Patient:
-            found = store.patient(principal.tenant_id, patient_id)
-            if found is None:
-                raise NotFound(f"No patient {patient_id}.")
-            record(store, principal, "patient.read", "patient", patient_id)
-            return found
-
-        return await audited(self._transact, principal, "patient.read", "patient", patient_id, work)
+        return await read_one(
+            self._transact, principal, "patient", patient_id,
+            lambda store: store.patient(principal.tenant_id, patient_id),
+        )  # fmt: skip
 
     async def patients(self, principal: Principal, cursor: str | None, limit: int) -> Page[Patient]:
-        await require(self._transact, principal, Scope.READ, "patient.list")
-
-        def work(store: Store) -> Page[Patient]:
-            page = paginate(
-                lambda after, n: store.patients(principal.tenant_id, after, n),
-                cursor, limit, lambda p: p.id,
-            )  # fmt: skip
-            record(store, principal, "patient.list", "patient", None)
-            return page
-
-        return await audited(self._transact, principal, "patient.list", "patient", None, work)
+        return await read_page(
+            self._transact, principal, "patient",
+            lambda store, after, n: store.patients(principal.tenant_id, after, n),
+            lambda p: p.id, cursor, limit,
+        )  # fmt: skip
 
     # Practitioners ------------------------------------------------------------------------
 
@@ -109,35 +98,19 @@ class Records:
         )
 
     async def practitioner(self, principal: Principal, practitioner_id: uuid.UUID) -> Practitioner:
-        await require(self._transact, principal, Scope.READ, "practitioner.read")
-
-        def work(store: Store) -> Practitioner:
-            found = store.practitioner(principal.tenant_id, practitioner_id)
-            if found is None:
-                raise NotFound(f"No practitioner {practitioner_id}.")
-            record(store, principal, "practitioner.read", "practitioner", practitioner_id)
-            return found
-
-        return await audited(
-            self._transact, principal, "practitioner.read", "practitioner", practitioner_id, work
-        )
+        return await read_one(
+            self._transact, principal, "practitioner", practitioner_id,
+            lambda store: store.practitioner(principal.tenant_id, practitioner_id),
+        )  # fmt: skip
 
     async def practitioners(
         self, principal: Principal, cursor: str | None, limit: int
     ) -> Page[Practitioner]:
-        await require(self._transact, principal, Scope.READ, "practitioner.list")
-
-        def work(store: Store) -> Page[Practitioner]:
-            page = paginate(
-                lambda after, n: store.practitioners(principal.tenant_id, after, n),
-                cursor, limit, lambda p: p.id,
-            )  # fmt: skip
-            record(store, principal, "practitioner.list", "practitioner", None)
-            return page
-
-        return await audited(
-            self._transact, principal, "practitioner.list", "practitioner", None, work
-        )
+        return await read_page(
+            self._transact, principal, "practitioner",
+            lambda store, after, n: store.practitioners(principal.tenant_id, after, n),
+            lambda p: p.id, cursor, limit,
+        )  # fmt: skip
 
     # Dyads --------------------------------------------------------------------------------
 
@@ -170,34 +143,22 @@ class Records:
         return await audited(self._transact, principal, "dyad.create", "dyad", None, work)
 
     async def dyad(self, principal: Principal, dyad_id: uuid.UUID) -> Dyad:
-        await require(self._transact, principal, Scope.READ, "dyad.read")
-
-        def work(store: Store) -> Dyad:
-            found = store.dyad(principal.tenant_id, dyad_id)
-            if found is None:
-                raise NotFound(f"No dyad {dyad_id}.")
-            record(store, principal, "dyad.read", "dyad", dyad_id)
-            return found
-
-        return await audited(self._transact, principal, "dyad.read", "dyad", dyad_id, work)
+        return await read_one(
+            self._transact, principal, "dyad", dyad_id,
+            lambda store: store.dyad(principal.tenant_id, dyad_id),
+        )  # fmt: skip
 
     async def dyads(
         self, principal: Principal, cursor: str | None, limit: int,
         patient_id: uuid.UUID | None = None, practitioner_id: uuid.UUID | None = None,
     ) -> Page[Dyad]:  # fmt: skip
-        await require(self._transact, principal, Scope.READ, "dyad.list")
-
-        def work(store: Store) -> Page[Dyad]:
-            page = paginate(
-                lambda after, n: store.dyads(
-                    principal.tenant_id, after, n, patient_id, practitioner_id
-                ),
-                cursor, limit, lambda d: d.id,
-            )  # fmt: skip
-            record(store, principal, "dyad.list", "dyad", None)
-            return page
-
-        return await audited(self._transact, principal, "dyad.list", "dyad", None, work)
+        return await read_page(
+            self._transact, principal, "dyad",
+            lambda store, after, n: store.dyads(
+                principal.tenant_id, after, n, patient_id, practitioner_id
+            ),
+            lambda d: d.id, cursor, limit,
+        )  # fmt: skip
 
     async def dyad_of_pair(
         self, principal: Principal, patient_external_id: str, practitioner_external_id: str

@@ -179,3 +179,12 @@ async def test_item_order_in_the_request_does_not_matter(client: httpx.AsyncClie
 async def test_unknown_route_and_method_are_problems(client: httpx.AsyncClient) -> None:
     _problem(await client.get("/v1/nothing-here"), 404, "not-found")
     _problem(await client.get("/v1/instruments/phq-9/score"), 405, "method-not-allowed")
+
+
+async def test_a_flood_of_responses_is_refused_at_once(client: httpx.AsyncClient) -> None:
+    responses = {str(i): 0 for i in range(1, 5001)}
+    response = await client.post("/v1/instruments/phq-9/score", json={"responses": responses})
+    body = _problem(response, 422, "validation-failed")
+    assert body["errors"] == [
+        {"pointer": "/responses", "code": "too-many-responses", "detail": "At most 10 items."}
+    ]

@@ -3,7 +3,8 @@
 Mutations return a union of their payload and these error types, so clients handle
 validation, not-found, forbidden and conflict outcomes in the schema. Queries raise
 ``GraphQLError``s whose ``extensions.code`` is the same stable code REST puts in
-problem+json. Unexpected exceptions are logged and masked (``should_mask``).
+problem+json, and field names in camelCase as the schema spells them. Unexpected exceptions
+are logged and masked (``should_mask``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.utils.str_converters import to_camel_case
 
 from service.domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 
@@ -55,7 +57,10 @@ ErrorResult = ValidationError | NotFoundError | ForbiddenError | ConflictError
 def as_result(error: DomainError) -> ErrorResult:
     """A domain error as a typed mutation result; unknown kinds are re-raised (masked)."""
     if isinstance(error, ValidationFailed):
-        fields = [FieldProblem(field=e.field, code=e.code, message=e.message) for e in error.errors]
+        fields = [
+            FieldProblem(field=to_camel_case(e.field), code=e.code, message=e.message)
+            for e in error.errors
+        ]
         return ValidationError(code=error.code, message=error.detail, fields=fields)
     if isinstance(error, NotFound):
         return NotFoundError(code=error.code, message=error.detail)
@@ -70,7 +75,8 @@ def as_graphql_error(error: DomainError) -> GraphQLError:
     extensions: dict[str, Any] = {"code": error.code}
     if isinstance(error, ValidationFailed):
         extensions["fields"] = [
-            {"field": e.field, "code": e.code, "message": e.message} for e in error.errors
+            {"field": to_camel_case(e.field), "code": e.code, "message": e.message}
+            for e in error.errors
         ]
     return GraphQLError(error.detail, extensions=extensions)
 

@@ -76,6 +76,7 @@ class Progress:
                     "reliableDeterioration": nhs.reliable_deterioration,
                     "reliableRecovery": nhs.reliable_recovery,
                     "deteriorationRule": nhs.deterioration_rule.value,
+                    "rulesVersion": nhs.rules_version,
                 }
             ),
         )

@@ -99,10 +99,12 @@ class Query:
 
     @strawberry.field
     async def dyads(self, info: Ctx, first: int = 50, after: str | None = None) -> list[Dyad]:
-        page = await domain_call(
-            info.context.services.records.dyads(info.context.principal, after, min(first, MAX_PAGE))
-        )
-        return [Dyad.of(d) for d in page.items]
+        async def run() -> list[Dyad]:
+            records = info.context.services.records
+            page = await records.dyads(info.context.principal, after, _page_size(first))
+            return [Dyad.of(d) for d in page.items]
+
+        return await domain_call(run())
 
     @strawberry.field
     async def calibration(
@@ -125,7 +127,7 @@ class Query:
             chosen = _enum(AlertKind, kind, "kind") if kind else None
             dyad = _uuid(dyad_id, "dyadId") if dyad_id else None
             page = await info.context.services.alerts.find(
-                info.context.principal, after, min(first, MAX_PAGE), statuses, chosen, dyad
+                info.context.principal, after, _page_size(first), statuses, chosen, dyad
             )
             return [Alert.of(a) for a in page.items]
 
@@ -283,6 +285,16 @@ def _enum(kind: type[E], value: str, field: str) -> E:
             f"{field} '{value}' is not one of: {allowed}.",
             (FieldError(field, "invalid-choice", f"Expected one of: {allowed}."),),
         ) from None
+
+
+def _page_size(first: int) -> int:
+    """The same bounds as REST's ``limit``: 1 to 200."""
+    if not 1 <= first <= MAX_PAGE:
+        raise ValidationFailed(
+            f"first must be between 1 and {MAX_PAGE}.",
+            (FieldError("first", "out-of-range", f"1 to {MAX_PAGE}"),),
+        )
+    return first
 
 
 def _external_id(value: str) -> str:

@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from service.domain.errors import FieldError, InvalidResponses
+from service.domain.errors import FieldError, InvalidResponses, ValidationFailed
 
 
 class ItemSpec(NamedTuple):
@@ -25,6 +25,12 @@ def validate(
     specs: Mapping[str, ItemSpec], ids: tuple[str, ...], responses: Mapping[str, object], name: str
 ) -> tuple[list[float | None], list[float | None]]:
     """Answers by item position, as given (raw) and after reverse keying (keyed)."""
+    if len(responses) > 2 * len(ids) + 20:
+        # Refuse at once rather than explain each of 100,000 unknown items.
+        raise ValidationFailed(
+            f"{len(responses)} responses for a {len(ids)}-item instrument.",
+            (FieldError("responses", "too-many-responses", f"At most {len(ids)} items."),),
+        )
     raw: list[float | None] = [None] * len(ids)
     keyed: list[float | None] = [None] * len(ids)
     errors: list[FieldError] = []

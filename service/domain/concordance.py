@@ -25,6 +25,11 @@ from enum import StrEnum
 from service.domain.progress import Observation, latest_per_session
 
 RULE_VERSION = "concordance-1"
+DISCORDANCE_NOTE = (
+    "Discordance is descriptive information, not an outcome predictor: clients usually rate "
+    "the alliance higher than therapists, and the evidence that agreement predicts outcome "
+    "is mixed. No validated threshold exists; Rapport's rule is documented in `rule`."
+)
 
 
 class Direction(StrEnum):

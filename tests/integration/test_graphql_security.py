@@ -92,6 +92,10 @@ CALLS: dict[str, Call] = {
     # The shared catalogue and stateless scoring: any valid key, no tenant data.
     "Query.instruments": Call(lambda ids: {}, None),
     "Query.score": Call(lambda ids: {"instrument": "phq-9", "responses": responses(phq9(4))}, None),
+    "Query.instrument": Call(lambda ids: {"id": "phq-9"}, None),
+    "Query.patients": Call(lambda ids: {}, Scope.READ),
+    "Query.practitioners": Call(lambda ids: {}, Scope.READ),
+    "Query.alert": Call(lambda ids: {"id": ids["alert_id"]}, Scope.READ),
     "Query.patient": Call(lambda ids: {"id": ids["patient_id"]}, Scope.READ),
     "Query.practitioner": Call(lambda ids: {"id": ids["practitioner_id"]}, Scope.READ),
     "Query.dyad": Call(lambda ids: {"id": ids["dyad_id"]}, Scope.READ),
@@ -383,7 +387,7 @@ async def test_lists_show_only_the_callers_rows(tenants: Tenants) -> None:
             where = f"{name} as tenant {me.tenant}"
             if leaks := found_in(response.text, other.identifiers):
                 failures.append(f"{where}: shows tenant {other.tenant}'s data {leaks}")
-            if not found_in(response.text, {me.ids["dyad_id"]}):
+            if not found_in(response.text, me.identifiers):
                 failures.append(f"{where}: shows none of its own rows: {response.text[:300]}")
     assert not failures, "\n".join(failures)
 

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 
 from service.app.insights import Calibration as CalibrationView
 from service.app.insights import ConcordanceView, ProgressView
-from service.domain.concordance import RULE_VERSION
+from service.domain.concordance import DISCORDANCE_NOTE, RULE_VERSION
 from service.domain.concordance import Agreement as AgreementView
 
 
@@ -26,6 +26,22 @@ class ProgressPoint:
 
 
 @strawberry.type
+class ReliableChangeRule:
+    minimum_change: float
+    threshold: float | None
+    z: float
+    source: str
+
+
+@strawberry.type
+class ClinicalCutoff:
+    method: str
+    value: float
+    comparison: str
+    source: str
+
+
+@strawberry.type
 class Progress:
     dyad_id: strawberry.ID
     instrument: str
@@ -35,6 +51,8 @@ class Progress:
     classification: str
     reason: str
     started_clinical: bool | None
+    reliable_change_rule: ReliableChangeRule | None
+    clinical_cutoff: ClinicalCutoff | None
     nhs_talking_therapies: JSON | None
 
     @classmethod
@@ -61,6 +79,22 @@ class Progress:
             classification=p.classification.value,
             reason=p.reason,
             started_clinical=p.started_clinical,
+            reliable_change_rule=None
+            if p.reliable_change is None
+            else ReliableChangeRule(
+                minimum_change=p.reliable_change.minimum_change,
+                threshold=p.reliable_change.threshold,
+                z=p.reliable_change.z,
+                source=p.reliable_change.source,
+            ),
+            clinical_cutoff=None
+            if p.cutoff is None
+            else ClinicalCutoff(
+                method=p.cutoff.method,
+                value=p.cutoff.value,
+                comparison=p.cutoff.comparison.value,
+                source=p.cutoff.source,
+            ),
             nhs_talking_therapies=None
             if nhs is None
             else JSON(
@@ -103,6 +137,20 @@ class Agreement:
 
 
 @strawberry.type
+class SubscaleDifference:
+    name: str
+    client: float
+    therapist: float
+    difference: float
+
+
+@strawberry.type
+class SubscaleAgreement:
+    name: str
+    agreement: Agreement
+
+
+@strawberry.type
 class ConcordanceSession:
     session: int
     client: float
@@ -110,6 +158,9 @@ class ConcordanceSession:
     difference: float
     direction: str
     discordant: bool
+    client_administration_id: strawberry.ID
+    therapist_administration_id: strawberry.ID
+    subscales: list[SubscaleDifference]
 
 
 @strawberry.type
@@ -119,9 +170,14 @@ class Concordance:
     therapist_instrument: str
     sessions: list[ConcordanceSession]
     summary: Agreement
+    subscales: list[SubscaleAgreement]
     rule_version: str
     expected_offset: float
     bound: float
+    z: float
+    se_difference: float
+    source: str
+    note: str
 
     @classmethod
     def of(cls, view: ConcordanceView) -> Concordance:
@@ -137,14 +193,34 @@ class Concordance:
                     difference=p.difference,
                     direction=p.direction.value,
                     discordant=p.discordant,
+                    client_administration_id=strawberry.ID(str(p.client_administration)),
+                    therapist_administration_id=strawberry.ID(str(p.therapist_administration)),
+                    subscales=[
+                        SubscaleDifference(name=n, client=c, therapist=t, difference=d)
+                        for n, c, t, d in p.subscales
+                    ],
                 )
                 for p in view.sessions
             ],
             summary=Agreement.of(view.summary),
+            subscales=[
+                SubscaleAgreement(name=n, agreement=Agreement.of(a))
+                for n, a in view.subscales.items()
+            ],
             rule_version=RULE_VERSION,
             expected_offset=view.rule.expected_offset,
             bound=round(view.rule.bound, 6),
+            z=view.rule.z,
+            se_difference=round(view.rule.se_difference, 6),
+            source=view.rule.source,
+            note=DISCORDANCE_NOTE,
         )
+
+
+@strawberry.type
+class DyadDifference:
+    dyad_id: strawberry.ID
+    mean_difference: float
 
 
 @strawberry.type
@@ -157,6 +233,7 @@ class Calibration:
     spread: float | None
     expected_offset: float
     tendency: str | None
+    per_dyad: list[DyadDifference]
 
     @classmethod
     def of(cls, c: CalibrationView) -> Calibration:
@@ -164,6 +241,10 @@ class Calibration:
             instrument=c.client_form, therapist_instrument=c.therapist_form, dyads=c.dyads,
             pairs=c.pairs, bias=c.bias, spread=c.spread, expected_offset=c.expected_offset,
             tendency=c.tendency,
+            per_dyad=[
+                DyadDifference(dyad_id=strawberry.ID(str(k)), mean_difference=v)
+                for k, v in c.per_dyad.items()
+            ],
         )  # fmt: skip
 
 

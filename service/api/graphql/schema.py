@@ -73,6 +73,39 @@ class Query:
         return await domain_call(run())
 
     @strawberry.field
+    def instrument(self, info: Ctx, id: str) -> Instrument | None:
+        found = [d for d in info.context.services.instruments.list() if d.id == id]
+        return Instrument.of(found[0]) if found else None
+
+    @strawberry.field
+    async def patients(self, info: Ctx, first: int = 50, after: str | None = None) -> list[Patient]:
+        async def run() -> list[Patient]:
+            records = info.context.services.records
+            page = await records.patients(info.context.principal, after, _page_size(first))
+            return [Patient.of(p) for p in page.items]
+
+        return await domain_call(run())
+
+    @strawberry.field
+    async def practitioners(
+        self, info: Ctx, first: int = 50, after: str | None = None
+    ) -> list[Practitioner]:
+        async def run() -> list[Practitioner]:
+            records = info.context.services.records
+            page = await records.practitioners(info.context.principal, after, _page_size(first))
+            return [Practitioner.of(p) for p in page.items]
+
+        return await domain_call(run())
+
+    @strawberry.field
+    async def alert(self, info: Ctx, id: strawberry.ID) -> Alert | None:
+        key = parse_id(id)
+        if key is None:
+            return None
+        found = await or_none(info.context.services.alerts.get(info.context.principal, key))
+        return Alert.of(found) if found else None
+
+    @strawberry.field
     async def patient(self, info: Ctx, id: strawberry.ID) -> Patient | None:
         key = parse_id(id)
         if key is None:

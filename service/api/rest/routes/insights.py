@@ -10,13 +10,12 @@ from fastapi import APIRouter, Query
 from service.api.deps import InsightsDep, PrincipalDep
 from service.api.rest.problems import ProblemResponses
 from service.api.rest.schemas.insights import (
-    DISCORDANCE_NOTE,
     CalibrationListOut,
     CalibrationOut,
     ConcordanceOut,
     ProgressOut,
 )
-from service.domain.concordance import RULE_VERSION
+from service.domain.concordance import DISCORDANCE_NOTE, RULE_VERSION
 
 router = APIRouter(prefix="/v1", responses=ProblemResponses.of(401, 403, 404, 422))
 

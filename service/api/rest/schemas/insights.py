@@ -9,13 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from service.app.insights import Calibration, ConcordanceView, ProgressView
-from service.domain.concordance import Agreement
-
-DISCORDANCE_NOTE = (
-    "Discordance is descriptive information, not an outcome predictor: clients usually rate "
-    "the alliance higher than therapists, and the evidence that agreement predicts outcome "
-    "is mixed. No validated threshold exists; Rapport's rule is documented in `rule`."
-)
+from service.domain.concordance import DISCORDANCE_NOTE, Agreement
 
 
 class ProgressPointOut(BaseModel):

@@ -5,16 +5,16 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from service import __version__
 from service.api.fhir import routes as fhir
 from service.api.graphql.router import graphql_router
+from service.api.openapi import build_openapi, operation_id
 from service.api.rest.problems import add_problem_handlers
 from service.api.rest.routes import alerts, dyads, health, insights, instruments, people
-from service.api.rest.schemas.problem import Problem
 from service.bootstrap import Services, build_services
 from service.settings import Settings, get_settings
 
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
         docs_url="/docs",
         redoc_url=None,
     )
@@ -63,21 +64,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     return app
 
 
-def _openapi(app: FastAPI) -> dict[str, object]:
+def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components["Problem"] = Problem.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
-        for name, definition in (
-            Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-            .get("$defs", {})
-            .items()
-        ):
-            components[name] = definition
-        components["Problem"].pop("$defs", None)
-        app.openapi_schema = schema
+        app.openapi_schema = build_openapi(app)
     return app.openapi_schema

@@ -38,6 +38,8 @@ from service.domain.instruments.model import InstrumentDefinition, Population, R
 from service.domain.records import Administration, Principal, Scope
 
 CLOCK_SKEW = timedelta(minutes=5)
+MAX_SESSION = 2**31 - 1  # the largest session number every supported database stores
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,8 @@ class Administrations:
         instrument: str | None = None,
     ) -> Page[Administration]:  # fmt: skip
         await require(self._transact, principal, Scope.READ, "administration.list")
+        if instrument is not None:
+            self._instruments.get(instrument)  # an unknown instrument is a 404, not an empty page
 
         def work(store: Store) -> Page[Administration]:
             if store.dyad(principal.tenant_id, dyad_id) is None:
@@ -186,6 +190,20 @@ class Administrations:
         if errors:
             raise ValidationFailed("The administration does not fit its instrument.", tuple(errors))
         return definition
+
+
+def _check_completed_at(when: datetime | None) -> list[FieldError]:
+    if when is None:
+        return []
+    try:
+        utc = when.astimezone(UTC)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or utc < EARLIEST:
+        return [FieldError("completed_at", "out-of-range", "completed_at is before 1900.")]
+    if utc > datetime.now(UTC) + CLOCK_SKEW:
+        return [FieldError("completed_at", "in-the-future", "completed_at is in the future.")]
+    return []
 
 
 def _fingerprint(new: NewAdministration) -> str:

@@ -18,6 +18,7 @@ from service.app.instruments import InstrumentService
 from service.app.pagination import Page
 from service.app.ports import Store, Transact
 from service.app.rules import ClinicalRules
+from service.domain import text
 from service.domain.alerts import Alert, AlertKind, AlertStatus, Evidence, evaluate
 from service.domain.concordance import Rated, pair_sessions
 from service.domain.errors import Conflict, NotFound
@@ -122,6 +123,7 @@ class Alerts:
     ) -> Alert:
         action = f"alert.{'acknowledge' if to is AlertStatus.ACKNOWLEDGED else 'resolve'}"
         await require(self._transact, principal, Scope.WRITE, action)
+        text.note("note", note)
         who, now = str(principal.key_id), datetime.now(UTC)
 
         def work(store: Store) -> Alert:

@@ -11,6 +11,7 @@ from service.app.audit import audited, record
 from service.app.auth import require
 from service.app.pagination import Page
 from service.app.ports import Store, Transact
+from service.domain import text
 from service.domain.errors import Conflict, FieldError, ValidationFailed
 from service.domain.ids import new_id
 from service.domain.instruments.model import Population
@@ -45,6 +46,7 @@ class Records:
 
     async def create_patient(self, principal: Principal, new: NewPatient) -> Patient:
         await require(self._transact, principal, Scope.WRITE, "patient.create")
+        text.identifier("external_id", new.external_id)
         patient = Patient(
             new_id(), principal.tenant_id, new.external_id, new.population, datetime.now(UTC)
         )
@@ -78,6 +80,8 @@ class Records:
 
     async def create_practitioner(self, principal: Principal, new: NewPractitioner) -> Practitioner:
         await require(self._transact, principal, Scope.WRITE, "practitioner.create")
+        text.identifier("external_id", new.external_id)
+        text.note("display_name", new.display_name, limit=200)
         practitioner = Practitioner(
             new_id(), principal.tenant_id, new.external_id, new.display_name, datetime.now(UTC)
         )
@@ -165,6 +169,8 @@ class Records:
     ) -> Dyad:
         """The one dyad pairing two people known by their EHR identifiers."""
         await require(self._transact, principal, Scope.READ, "dyad.read")
+        text.identifier("subject", patient_external_id)
+        text.identifier("author", practitioner_external_id)
 
         def work(store: Store) -> Dyad:
             patient = store.patient_by_external_id(principal.tenant_id, patient_external_id)

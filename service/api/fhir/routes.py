@@ -42,15 +42,7 @@ from service.domain.errors import FieldError, InstrumentNotFound, ValidationFail
 from service.domain.instruments.model import InstrumentDefinition
 
 router = APIRouter(prefix="/fhir/R4", tags=["fhir"], route_class=FhirRoute)
-RESOURCE_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            FHIR_JSON: {"schema": {"type": "object"}},
-            "application/json": {"schema": {"type": "object"}},
-        },
-    }
-}
+RESOURCE_BODY = {"requestBody": {"required": True, "content": {FHIR_JSON: {}}}}  # see api/openapi
 RELEASED = "2026-11-26"
 
 

@@ -147,6 +147,8 @@ def _summary(errors: list[dict[str, Any]]) -> str:
 
 async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # FastAPI could not decode the body (not UTF-8, say)
+        return problem(422, "malformed-json", "Malformed JSON", "The body is not valid JSON.", [])
     code = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
         exc.status_code, "http-error"
     )

@@ -131,7 +131,9 @@ async def list_administrations(
     administrations: AdministrationsDep,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE,
-    instrument: Annotated[str | None, Query(max_length=64)] = None,
+    instrument: Annotated[
+        str | None, Query(max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    ] = None,
 ) -> Response:
     page = await administrations.find(principal, dyad_id, cursor, limit, instrument)
     body = {

@@ -35,7 +35,7 @@ async def list_instruments(instruments: InstrumentsDep) -> InstrumentList:
     "/{instrument_id}",
     response_model=InstrumentDetail,
     summary="One instrument's full definition: items, scales, rules and their sources",
-    responses=ProblemResponses.of(404),
+    responses=ProblemResponses.of(404, 422),
 )
 async def get_instrument(
     instrument_id: InstrumentId, instruments: InstrumentsDep

@@ -49,4 +49,6 @@ class AlertPage(BaseModel):
 class AlertTransition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str | None = Field(default=None, max_length=2000, description="Who did what, and why")
+    note: str | None = Field(
+        default=None, max_length=2000, pattern=r"^[^\x00]*$", description="Who did what, and why"
+    )

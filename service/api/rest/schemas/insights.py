@@ -31,7 +31,7 @@ class ReliableChangeRuleOut(BaseModel):
     source: str
 
 
-class CutoffOut(BaseModel):
+class ClinicalCutoffOut(BaseModel):
     method: Literal["c", "a", "published"] = Field(
         description="Jacobson-Truax c or a from norms, else the published cut-off"
     )
@@ -65,7 +65,7 @@ class ProgressOut(BaseModel):
     reason: str
     started_clinical: bool | None
     reliable_change_rule: ReliableChangeRuleOut | None
-    clinical_cutoff: CutoffOut | None
+    clinical_cutoff: ClinicalCutoffOut | None
     nhs_talking_therapies: NhsTalkingTherapiesOut | None
 
     @classmethod
@@ -98,7 +98,7 @@ class ProgressOut(BaseModel):
             )
             if rc
             else None,
-            clinical_cutoff=CutoffOut(
+            clinical_cutoff=ClinicalCutoffOut(
                 method=p.cutoff.method,
                 value=p.cutoff.value,
                 comparison=p.cutoff.comparison.value,

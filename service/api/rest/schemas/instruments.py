@@ -92,7 +92,7 @@ class CriterionGroupOut(BaseModel):
     min: int
 
 
-class CriterionOut(BaseModel):
+class CriterionRuleOut(BaseModel):
     id: str
     flag: str
     endorse_at: float
@@ -159,7 +159,7 @@ class InstrumentDetail(InstrumentSummary):
     items: list[ItemOut]
     scales: list[ScaleOut]
     item_flags: list[ItemFlagRuleOut]
-    criteria: list[CriterionOut]
+    criteria: list[CriterionRuleOut]
     sources: list[SourceOut]
 
     @classmethod
@@ -203,7 +203,7 @@ class InstrumentDetail(InstrumentSummary):
                 for r in d.item_flags
             ],
             criteria=[
-                CriterionOut(
+                CriterionRuleOut(
                     id=c.id,
                     flag=c.flag,
                     endorse_at=c.endorse_at,

@@ -12,8 +12,12 @@ from service.api.rest.schemas.scoring import PopulationName, Responses, ScoreRes
 from service.domain.records import Dyad, Patient, Practitioner
 
 ExternalId = Field(
-    min_length=1, max_length=200, description="The EHR's identifier", pattern=r"^\S(.*\S)?$"
+    min_length=1,
+    max_length=200,
+    description="The EHR's identifier: printable, no surrounding spaces",
+    pattern=r"^[^\x00-\x20\x7f](?:[^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$",
 )
+NoNul = r"^[^\x00]*$"
 
 
 class Strict(BaseModel):
@@ -44,7 +48,7 @@ class PatientOut(BaseModel):
 
 class PractitionerCreate(Strict):
     external_id: str = ExternalId
-    display_name: str | None = Field(default=None, max_length=200)
+    display_name: str | None = Field(default=None, max_length=200, pattern=NoNul)
 
 
 class PractitionerOut(BaseModel):
@@ -92,8 +96,12 @@ class Created(BaseModel):
 
 
 class AdministrationCreate(Strict):
-    instrument: str = Field(min_length=1, max_length=64, examples=["phq-9"])
-    session: StrictInt = Field(description="Session number within the dyad, from 1")
+    instrument: str = Field(
+        min_length=1, max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", examples=["phq-9"]
+    )
+    session: StrictInt = Field(
+        ge=1, le=2**31 - 1, description="Session number within the dyad, from 1"
+    )
     responses: Responses
     respondent: Literal["client", "therapist"] | None = Field(
         default=None, description="Defaults to the instrument's respondent; must match it"

@@ -61,7 +61,7 @@ class ScaleScoreOut(BaseModel):
     rule: RuleOut
 
 
-class CriterionOut(BaseModel):
+class CriterionResultOut(BaseModel):
     id: str
     met: bool | None = Field(description="null when missing items could change the answer")
     description: str
@@ -87,5 +87,5 @@ class ScoreResultOut(BaseModel):
     flags: list[FlagOut]
     prorated: bool
     missing: list[str]
-    criteria: list[CriterionOut]
+    criteria: list[CriterionResultOut]
     provenance: ProvenanceOut

@@ -181,12 +181,11 @@ class Administrations:
                     f"not the {new.respondent}.",
                 )
             )
-        if new.session < 1:
-            errors.append(FieldError("session", "not-positive", "Sessions are numbered from 1."))
-        if new.completed_at is not None and new.completed_at > datetime.now(UTC) + CLOCK_SKEW:
+        if not 1 <= new.session <= MAX_SESSION:
             errors.append(
-                FieldError("completed_at", "in-the-future", "completed_at is in the future.")
+                FieldError("session", "not-positive", f"Sessions are numbered 1 to {MAX_SESSION}.")
             )
+        errors.extend(_check_completed_at(new.completed_at))
         if errors:
             raise ValidationFailed("The administration does not fit its instrument.", tuple(errors))
         return definition

@@ -275,3 +275,47 @@ def _audit_events_of(store: SqlStore, tenant_name: str) -> list[Any]:
     tenant = store.tenant_by_name(tenant_name)
     assert tenant is not None
     return list(store.audit_events(tenant.id))
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/patients", {"external_id": "a\u0000b"}),
+        ("/v1/patients", {"external_id": "tab\tinside"}),
+        ("/v1/practitioners", {"external_id": "T-1", "display_name": "x\u0000"}),
+    ],
+)
+async def test_text_that_storage_cannot_hold_is_422(
+    api: Api, path: str, body: dict[str, Any]
+) -> None:
+    client = await api.client_for("clinic-a")
+    _problem(await client.post(path, json=body), 422, "validation-failed")
+
+
+@pytest.mark.parametrize(
+    ("change", "pointer"),
+    [
+        ({"session": 2**31}, "/session"),
+        ({"session": 2**63}, "/session"),
+        ({"completed_at": "0001-01-01T00:00:00+14:00"}, "/completed_at"),
+        ({"completed_at": "1899-12-31T23:00:00Z"}, "/completed_at"),
+    ],
+)
+async def test_values_beyond_what_the_store_holds_are_422(
+    api: Api, change: dict[str, Any], pointer: str
+) -> None:
+    client = await api.client_for("clinic-a")
+    dyad_id = await _dyad(client)
+    body = {"instrument": "phq-9", "session": 1, "responses": PHQ9} | change
+    response = await client.post(f"/v1/dyads/{dyad_id}/administrations", json=body)
+    assert response.status_code == 422, response.text
+    assert pointer in [e.get("pointer") for e in response.json()["errors"]]
+
+
+async def test_a_body_that_is_not_utf8_is_malformed_json(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/patients",
+        content=b'{"external_id": "\xff\xfe"}',
+        headers={"content-type": "application/json"},
+    )
+    _problem(response, 422, "malformed-json")

@@ -91,3 +91,33 @@ def test_paired_forms_must_pair_back() -> None:
     packaged = {d.id: d for d in load_catalogue()}
     with pytest.raises(DefinitionError, match="paired form"):
         Catalogue([packaged["wai-sr"]])
+
+
+# Every value Rapport chose where no source decides, by instrument. A new default must be
+# added here on purpose (and to the closing notes), never slip in unnoticed.
+RAPPORT_DEFAULTS = {
+    "core-10": {"rapport-core10-bands", "rapport-risk-any"},
+    "core-om": {"rapport-coreom-bands", "rapport-coreom-rci", "rapport-risk-any"},
+    "dass-21": {"rapport-default-missing"},
+    "gad-2": {"rapport-default-missing"},
+    "gad-7": set(),
+    "haq-ii": {"haq2-scale", "haq2-missing", "rapport-concordance-haq"},
+    "haq-ii-t": {"haq2-scale", "haq2-missing"},
+    "k10": {"rapport-default-missing", "rapport-default-cutoff"},
+    "ors": {"rapport-ors-boundary", "rapport-ors-missing"},
+    "pcl-5": {"rapport-pcl5-missing"},
+    "phq-2": {"rapport-default-missing"},
+    "phq-9": set(),
+    "srs": {"srs-missing"},
+    "wai-sr": {"wai-missing", "rapport-concordance-wai"},
+    "wai-sr-t": {"wai-missing", "wai-sr-t-scale"},
+    "who-5": {"rapport-default-missing"},
+}
+
+
+def test_the_documented_defaults_are_exactly_those_in_the_definitions() -> None:
+    found = {
+        d.id: {s.id for s in d.sources if s.kind is SourceKind.RAPPORT_DEFAULT}
+        for d in load_catalogue()
+    }
+    assert found == RAPPORT_DEFAULTS

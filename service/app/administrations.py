@@ -79,7 +79,7 @@ class Administrations:
         default_score = score_dict(
             self._instruments.score(new.instrument, new.responses, new.population)
         )
-        request_hash = _fingerprint(new)
+        request_hash = _fingerprint(new) if idempotency_key is not None else ""
         administration_id = new_id()
 
         def work(store: Store) -> Submitted:

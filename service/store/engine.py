@@ -38,8 +38,10 @@ def create_engine(database_url: str, pool_size: int = 10) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    # No pre-ping (a round trip per transaction, ~80 us measured): stale connections are
+    # recycled instead, and a failed statement surfaces as a retryable 503.
     return sa_create_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_pre_ping=True
+        url, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_recycle=300
     )
 
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from service.app.ports import Store
-from service.domain.errors import Conflict
+from service.domain.errors import Conflict, Unavailable
 from service.store.database import Database
 from service.store.repository import SqlStore
 
@@ -28,3 +28,5 @@ class StoreTransact:
             return await self._database.run(in_transaction)
         except IntegrityError as exc:
             raise Conflict("The request conflicts with data stored at the same time.") from exc
+        except OperationalError as exc:  # connection lost, database locked: worth a retry
+            raise Unavailable("The database did not answer; retry shortly.") from exc

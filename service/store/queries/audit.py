@@ -21,6 +21,9 @@ class StoredResponse:
     body: dict[str, Any]
 
 
+_INSERT_EVENT = insert(audit_events)  # built once: this runs on every request
+
+
 class AuditQueries(Queries):
     # Idempotency and audit -----------------------------------------------------------------
 
@@ -43,16 +46,10 @@ class AuditQueries(Queries):
     def record_many(self, events: Sequence[AuditEvent]) -> None:
         """Several events in one statement (a batched read audits every object it read)."""
         if events:
-            self._c.execute(insert(audit_events), [_event_row(e) for e in events])
+            self._c.execute(_INSERT_EVENT, [_event_row(e) for e in events])
 
     def record(self, event: AuditEvent) -> None:
-        self._c.execute(
-            insert(audit_events).values(
-                id=event.id, tenant_id=event.tenant_id, actor=event.actor, action=event.action,
-                object_type=event.object_type, object_id=event.object_id,
-                outcome=event.outcome.value, occurred_at=event.occurred_at, detail=event.detail,
-            )
-        )  # fmt: skip
+        self._c.execute(_INSERT_EVENT, _event_row(event))
 
     def audit_events(self, tenant_id: uuid.UUID, limit: int = 1000) -> Sequence[Row[Any]]:
         query = owned(audit_events, tenant_id).order_by(audit_events.c.occurred_at).limit(limit)

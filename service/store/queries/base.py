@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, select
+from sqlalchemy import BindParameter, Connection, Select, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.store.tables import (
@@ -38,7 +38,7 @@ api_keys: Table = ApiKeyTable.__table__  # type: ignore[assignment]
 alerts: Table = AlertTable.__table__  # type: ignore[assignment]
 
 
-def owned(table: Table, tenant_id: uuid.UUID) -> Select[Any]:
+def owned(table: Table, tenant_id: uuid.UUID | BindParameter[Any]) -> Select[Any]:
     """SELECT from a tenant-owned table, restricted to one tenant: the only way to read one."""
     return select(table).where(table.c.tenant_id == tenant_id)
 

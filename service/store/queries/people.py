@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 
 from service.domain.instruments.model import Population
 from service.domain.records import Dyad, Patient, Practitioner, Scope, Tenant
@@ -31,6 +31,11 @@ class ApiKeyRecord:
     secret_hash: str
     scopes: frozenset[Scope]
     revoked: bool
+
+
+# Prebuilt reads for the write path (every stored administration reads its dyad and patient).
+_DYAD = owned(dyads, bindparam("tenant_id")).where(dyads.c.id == bindparam("id"))
+_PATIENT = owned(patients, bindparam("tenant_id")).where(patients.c.id == bindparam("id"))
 
 
 class PeopleQueries(Queries):
@@ -88,8 +93,8 @@ class PeopleQueries(Queries):
         )
 
     def patient(self, tenant_id: uuid.UUID, patient_id: uuid.UUID) -> Patient | None:
-        row = self._c.execute(owned(patients, tenant_id).where(patients.c.id == patient_id))
-        return _patient(found) if (found := row.first()) else None
+        found = self._c.execute(_PATIENT, {"tenant_id": tenant_id, "id": patient_id}).first()
+        return _patient(found) if found else None
 
     def patient_by_external_id(self, tenant_id: uuid.UUID, external_id: str) -> Patient | None:
         query = owned(patients, tenant_id).where(patients.c.external_id == external_id)
@@ -169,8 +174,8 @@ class PeopleQueries(Queries):
         return {r.id: _dyad(r) for r in self._c.execute(query)}
 
     def dyad(self, tenant_id: uuid.UUID, dyad_id: uuid.UUID) -> Dyad | None:
-        query = owned(dyads, tenant_id).where(dyads.c.id == dyad_id)
-        return _dyad(found) if (found := self._c.execute(query).first()) else None
+        found = self._c.execute(_DYAD, {"tenant_id": tenant_id, "id": dyad_id}).first()
+        return _dyad(found) if found else None
 
     def dyads(
         self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,

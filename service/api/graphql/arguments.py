@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import TypeVar
 
 from service.api.graphql.insight_types import parse_id
-from service.domain import text
 from service.domain.errors import FieldError, ValidationFailed
 
 E = TypeVar("E")
@@ -40,10 +39,6 @@ def page_size(first: int) -> int:
             (FieldError("first", "out-of-range", f"1 to {MAX_PAGE}"),),
         )
     return first
-
-
-def external_id_arg(value: str) -> str:
-    return text.identifier("externalId", value)
 
 
 def aware(value: datetime | None) -> datetime | None:

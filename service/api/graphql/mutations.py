@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from service.api.graphql.arguments import aware, enum_arg, external_id_arg, uuid_arg
+from service.api.graphql.arguments import aware, enum_arg, uuid_arg
 from service.api.graphql.context import Context
 from service.api.graphql.errors import (
     ConflictError,
@@ -68,7 +68,7 @@ class Mutation:
     ) -> CreatePatientResult:
         try:
             chosen = enum_arg(Population, population, "population") if population else None
-            new = NewPatient(external_id_arg(external_id), chosen)
+            new = NewPatient(external_id, chosen)
             return Patient.of(
                 await info.context.services.records.create_patient(info.context.principal, new)
             )
@@ -80,7 +80,7 @@ class Mutation:
         self, info: Ctx, external_id: str, display_name: str | None = None
     ) -> CreatePractitionerResult:
         try:
-            new = NewPractitioner(external_id_arg(external_id), display_name)
+            new = NewPractitioner(external_id, display_name)
             records = info.context.services.records
             return Practitioner.of(await records.create_practitioner(info.context.principal, new))
         except DomainError as error:

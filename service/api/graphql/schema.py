@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.extensions import (
@@ -26,8 +28,10 @@ from service.api.graphql.resolve import domain_call, or_none
 from service.api.graphql.scoring_types import Instrument, ResponseInput, ScoreResult
 from service.app.rendering import score_dict
 from service.domain.alerts import AlertKind, AlertStatus
+from service.domain.errors import InstrumentNotFound
 
 Ctx = Info[Context, None]
+T = TypeVar("T")
 
 
 @strawberry.type
@@ -56,8 +60,10 @@ class Query:
 
     @strawberry.field
     def instrument(self, info: Ctx, id: str) -> Instrument | None:
-        found = [d for d in info.context.services.instruments.list() if d.id == id]
-        return Instrument.of(found[0]) if found else None
+        try:
+            return Instrument.of(info.context.services.instruments.get(id))
+        except InstrumentNotFound:
+            return None
 
     @strawberry.field
     async def patients(self, info: Ctx, first: int = 50, after: str | None = None) -> list[Patient]:
@@ -81,35 +87,29 @@ class Query:
 
     @strawberry.field
     async def alert(self, info: Ctx, id: strawberry.ID) -> Alert | None:
-        key = parse_id(id)
-        if key is None:
-            return None
-        found = await or_none(info.context.services.alerts.get(info.context.principal, key))
+        found = await _by_id(
+            id, lambda key: info.context.services.alerts.get(info.context.principal, key)
+        )
         return Alert.of(found) if found else None
 
     @strawberry.field
     async def patient(self, info: Ctx, id: strawberry.ID) -> Patient | None:
-        key = parse_id(id)
-        if key is None:
-            return None
-        found = await or_none(info.context.services.records.patient(info.context.principal, key))
+        found = await _by_id(
+            id, lambda key: info.context.services.records.patient(info.context.principal, key)
+        )
         return Patient.of(found) if found else None
 
     @strawberry.field
     async def practitioner(self, info: Ctx, id: strawberry.ID) -> Practitioner | None:
-        key = parse_id(id)
-        if key is None:
-            return None
         records = info.context.services.records
-        found = await or_none(records.practitioner(info.context.principal, key))
+        found = await _by_id(id, lambda key: records.practitioner(info.context.principal, key))
         return Practitioner.of(found) if found else None
 
     @strawberry.field
     async def dyad(self, info: Ctx, id: strawberry.ID) -> Dyad | None:
-        key = parse_id(id)
-        if key is None:
-            return None
-        found = await or_none(info.context.services.records.dyad(info.context.principal, key))
+        found = await _by_id(
+            id, lambda key: info.context.services.records.dyad(info.context.principal, key)
+        )
         return Dyad.of(found) if found else None
 
     @strawberry.field
@@ -125,11 +125,10 @@ class Query:
     async def calibration(
         self, info: Ctx, practitioner_id: strawberry.ID
     ) -> list[Calibration] | None:
-        key = parse_id(practitioner_id)
-        if key is None:
-            return None
         insights = info.context.services.insights
-        found = await or_none(insights.calibration(info.context.principal, key))
+        found = await _by_id(
+            practitioner_id, lambda key: insights.calibration(info.context.principal, key)
+        )
         return None if found is None else [Calibration.of(c) for c in found]
 
     @strawberry.field
@@ -147,6 +146,12 @@ class Query:
             return [Alert.of(a) for a in page.items]
 
         return await domain_call(run())
+
+
+async def _by_id(id: str, fetch: Callable[[uuid.UUID], Awaitable[T]]) -> T | None:
+    """Not an id, not found, or another tenant's: all null, indistinguishably."""
+    key = parse_id(id)
+    return None if key is None else await or_none(fetch(key))
 
 
 def build_schema(introspection: bool = False, limits: Limits | None = None) -> strawberry.Schema:

@@ -85,6 +85,17 @@ def database(kind: str, workdir: Path, admin_url: str = PG_ADMIN_URL) -> Iterato
         admin.dispose()
 
 
+def usable(backends: Sequence[str], admin_url: str = PG_ADMIN_URL) -> Iterator[str]:
+    """The requested backends that can run here; says why PostgreSQL is skipped."""
+    for backend in backends:
+        if backend == "postgres":
+            why = postgres_available(admin_url)
+            if why is not None:
+                print(f"  postgres skipped: {why}", flush=True)
+                continue
+        yield backend
+
+
 def server_env(base: dict[str, str], url: str, **settings: str) -> dict[str, str]:
     """The environment of ``rapport serve`` on ``url``; keyword settings become RAPPORT_*."""
     env = dict(base)

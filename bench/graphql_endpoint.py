@@ -164,12 +164,7 @@ def run(s: GraphqlSettings, echo: bool = True) -> list[Run]:
     server_prefix, load_prefix = cpu_plan()
     with tempfile.TemporaryDirectory(prefix="rapport-bench-graphql-") as tmp:
         workdir = Path(tmp)
-        for backend in s.backends:
-            if backend == "postgres":
-                why = db.postgres_available(s.pg_admin_url)
-                if why is not None:
-                    print(f"  postgres skipped: {why}", flush=True)
-                    continue
+        for backend in db.usable(s.backends, s.pg_admin_url):
             with db.database(backend, workdir, s.pg_admin_url) as url:
                 env = db.server_env(dict(os.environ), url)
                 migrate(env)

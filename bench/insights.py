@@ -323,12 +323,7 @@ def run(s: InsightsSettings, echo: bool = True) -> list[Timings]:
     results: list[Timings] = []
     with tempfile.TemporaryDirectory(prefix="rapport-bench-insights-") as tmp:
         workdir = Path(tmp)
-        for backend in s.backends:
-            if backend == "postgres":
-                why = db.postgres_available(s.pg_admin_url)
-                if why is not None:
-                    print(f"  postgres skipped: {why}", flush=True)
-                    continue
+        for backend in db.usable(s.backends, s.pg_admin_url):
             with db.database(backend, workdir, s.pg_admin_url) as url:
                 env = db.server_env(dict(os.environ), url)
                 migrate(env)

@@ -8,8 +8,9 @@ lived for the process would cache one tenant's records for the next.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Depends
 from strawberry.dataloader import DataLoader
@@ -19,6 +20,9 @@ from service.api.deps import PrincipalDep, ServicesDep
 from service.bootstrap import Services
 from service.domain.alerts import Alert
 from service.domain.records import Administration, Dyad, Patient, Practitioner, Principal
+
+V = TypeVar("V")
+M = TypeVar("M")
 
 
 @dataclass
@@ -39,31 +43,25 @@ class Context(BaseContext):
     def __post_init__(self) -> None:
         super().__init__()
         batches, who = self.services.batches, self.principal
-
-        async def patients(ids: list[uuid.UUID]) -> list[Patient | None]:
-            found = await batches.patients(who, ids)
-            return [found.get(i) for i in ids]
-
-        async def practitioners(ids: list[uuid.UUID]) -> list[Practitioner | None]:
-            found = await batches.practitioners(who, ids)
-            return [found.get(i) for i in ids]
-
-        async def dyads(ids: list[uuid.UUID]) -> list[Dyad | None]:
-            found = await batches.dyads(who, ids)
-            return [found.get(i) for i in ids]
-
-        async def administrations(ids: list[uuid.UUID]) -> list[list[Administration]]:
-            found = await batches.administrations(who, ids)
-            return [found[i] for i in ids]
-
-        async def alerts(ids: list[uuid.UUID]) -> list[list[Alert]]:
-            found = await batches.alerts(who, ids)
-            return [found[i] for i in ids]
-
         self.loaders = Loaders(
-            DataLoader(patients), DataLoader(practitioners), DataLoader(dyads),
-            DataLoader(administrations), DataLoader(alerts),
-        )  # fmt: skip
+            _loader(lambda ids: batches.patients(who, ids), None),
+            _loader(lambda ids: batches.practitioners(who, ids), None),
+            _loader(lambda ids: batches.dyads(who, ids), None),
+            _loader(lambda ids: batches.administrations(who, ids), []),
+            _loader(lambda ids: batches.alerts(who, ids), []),
+        )
+
+
+def _loader(
+    fetch: Callable[[list[uuid.UUID]], Awaitable[Mapping[uuid.UUID, V]]], missing: M
+) -> DataLoader[uuid.UUID, V | M]:
+    """A DataLoader over one batched use case: results in key order, ``missing`` for none."""
+
+    async def load(ids: list[uuid.UUID]) -> list[V | M]:
+        found = await fetch(ids)
+        return [found.get(i, missing) for i in ids]
+
+    return DataLoader(load)
 
 
 async def get_context(services: ServicesDep, principal: PrincipalDep) -> Context:

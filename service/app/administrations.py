@@ -91,18 +91,15 @@ class Administrations:
                     )
                     record(store, principal, "administration.replay", "dyad", new.dyad_id)
                     return replay
-            dyad = store.dyad(principal.tenant_id, new.dyad_id)
-            if dyad is None:
+            found = store.dyad_and_population(principal.tenant_id, new.dyad_id)
+            if found is None:
                 raise NotFound(f"No dyad {new.dyad_id}.")
+            dyad, population = found
             score = default_score
-            if new.population is None:
-                patient = store.patient(principal.tenant_id, dyad.patient_id)
-                if patient is not None and patient.population is not None:
-                    score = score_dict(
-                        self._instruments.score(
-                            new.instrument, new.responses, patient.population.value
-                        )
-                    )
+            if new.population is None and population is not None:
+                score = score_dict(
+                    self._instruments.score(new.instrument, new.responses, population.value)
+                )
             administration = Administration(
                 id=administration_id,
                 tenant_id=principal.tenant_id,

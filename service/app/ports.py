@@ -9,6 +9,7 @@ from typing import Any, Protocol, TypeVar
 
 from service.domain.alerts import Alert, AlertKind, AlertStatus
 from service.domain.concordance import Rated
+from service.domain.instruments.model import Population
 from service.domain.progress import Observation
 from service.domain.records import (
     Administration,
@@ -92,6 +93,9 @@ class Store(Protocol):
     ) -> dict[uuid.UUID, Patient]: ...
     def add_dyad(self, dyad: Dyad) -> None: ...
     def dyad(self, tenant_id: uuid.UUID, dyad_id: uuid.UUID) -> Dyad | None: ...
+    def dyad_and_population(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID
+    ) -> tuple[Dyad, Population | None] | None: ...
     def dyads(
         self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,
         patient_id: uuid.UUID | None = None, practitioner_id: uuid.UUID | None = None,

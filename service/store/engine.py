@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.pool import NullPool
@@ -24,6 +25,14 @@ _SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=10000",
 )
 
+# JSON columns (responses, scores, evidence) through orjson: several times faster than the
+# standard library both ways, and it writes NaN and infinities as null instead of emitting
+# text PostgreSQL refuses.
+_JSON: dict[str, Any] = {
+    "json_serializer": lambda value: orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode(),
+    "json_deserializer": orjson.loads,
+}
+
 
 def create_engine(database_url: str, pool_size: int = 10) -> Engine:
     url = driver_url(database_url)
@@ -33,7 +42,7 @@ def create_engine(database_url: str, pool_size: int = 10) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         # Connections are opened by the one writer thread and the migration runner only.
         engine = sa_create_engine(
-            url, poolclass=NullPool, connect_args={"check_same_thread": False}
+            url, poolclass=NullPool, connect_args={"check_same_thread": False}, **_JSON
         )
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
@@ -41,7 +50,7 @@ def create_engine(database_url: str, pool_size: int = 10) -> Engine:
     # No pre-ping (a round trip per transaction, ~80 us measured): stale connections are
     # recycled instead, and a failed statement surfaces as a retryable 503.
     return sa_create_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_recycle=300
+        url, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_recycle=300, **_JSON
     )
 
 

@@ -7,22 +7,35 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.domain.concordance import Rated
 from service.domain.instruments.model import Respondent
 from service.domain.progress import Observation
 from service.domain.records import Administration
+from service.store.prepared import Prepared
 from service.store.queries.base import Queries, administrations, dyads, owned, page, sessions
 
 _SESSION_NAMESPACE = uuid.UUID("6f1d2a52-5b1e-4bb5-9d8a-3f5e2f1c9a10")
-# Statements on the write path are built once: building, cache-keying and binding a fresh
-# Core statement per request cost 100-270 us each, a prebuilt one about 30 us (bench/README.md).
-_INSERT_ADMINISTRATION = insert(administrations)
+# The write path and the scored series run prepared statements (service/store/prepared.py):
+# every stored administration runs these, and alert evaluation reads the series.
+_INSERT_ADMINISTRATION = Prepared(insert(administrations))
 _INSERT_SESSION = {
-    "postgresql": postgresql.insert(sessions).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(sessions).on_conflict_do_nothing(),
+    "postgresql": Prepared(postgresql.insert(sessions).on_conflict_do_nothing()),
+    "sqlite": Prepared(sqlite.insert(sessions).on_conflict_do_nothing()),
+}
+_A = administrations
+_SERIES = select(
+    _A.c.id, _A.c.instrument, _A.c.session_number, _A.c.completed_at, _A.c.total,
+    _A.c.scale_scores,
+).where(_A.c.tenant_id == bindparam("tenant_id"), _A.c.dyad_id == bindparam("dyad_id"))  # fmt: skip
+# One statement per number of instruments asked for (one, or a client form with its pair).
+_OBSERVATIONS = {
+    n: Prepared(
+        _SERIES.where(_A.c.instrument.in_([bindparam(f"i{i}") for i in range(n)])).order_by(_A.c.id)
+    )
+    for n in (1, 2)
 }
 
 
@@ -34,16 +47,16 @@ class AdministrationQueries(Queries):
     ) -> uuid.UUID:
         """The session's id, creating the session when first named (safe under races)."""
         session_id = uuid.uuid5(_SESSION_NAMESPACE, f"{dyad_id}:{number}")
-        self._c.execute(
-            _INSERT_SESSION[self._c.dialect.name],
+        _INSERT_SESSION[self._c.dialect.name].rowcount(
+            self._c,
             {"id": session_id, "tenant_id": tenant_id, "dyad_id": dyad_id, "number": number,
              "created_at": now},
         )  # fmt: skip
         return session_id
 
     def add_administration(self, a: Administration, session_id: uuid.UUID) -> None:
-        self._c.execute(
-            _INSERT_ADMINISTRATION,
+        _INSERT_ADMINISTRATION.rowcount(
+            self._c,
             {
                 "id": a.id,
                 "tenant_id": a.tenant_id,
@@ -86,19 +99,18 @@ class AdministrationQueries(Queries):
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instruments: Sequence[str]
     ) -> list[tuple[str, Rated]]:
         """Scored history of some instruments in one dyad, oldest first."""
-        a = administrations
-        query = (
-            select(a.c.id, a.c.instrument, a.c.session_number, a.c.completed_at, a.c.total,
-                   a.c.scale_scores)
-            .where(a.c.tenant_id == tenant_id, a.c.dyad_id == dyad_id,
-                   a.c.instrument.in_(instruments))
-            .order_by(a.c.id)
-        )  # fmt: skip
+        params: dict[str, Any] = {"tenant_id": tenant_id, "dyad_id": dyad_id}
+        params.update((f"i{i}", name) for i, name in enumerate(instruments))
+        prepared = _OBSERVATIONS.get(len(instruments))
+        if prepared is not None:
+            rows: Sequence[Sequence[Any]] = prepared.rows(self._c, params)
+        else:
+            query = _SERIES.where(_A.c.instrument.in_(instruments)).order_by(_A.c.id)
+            rows = self._c.execute(query, params).all()
         return [
-            (r.instrument, Rated(Observation(r.id, r.session_number, r.completed_at, r.total),
-                                 r.scale_scores))
-            for r in self._c.execute(query)
-        ]  # fmt: skip
+            (instrument, Rated(Observation(id_, session, completed_at, total), scale_scores))
+            for id_, instrument, session, completed_at, total, scale_scores in rows
+        ]
 
     def practitioner_totals(
         self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, instruments: Sequence[str]

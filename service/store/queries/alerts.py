@@ -6,10 +6,24 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, update
+from sqlalchemy import Row, bindparam, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from service.domain.alerts import Alert, AlertKind, AlertStatus, Severity
+from service.store.prepared import Prepared
 from service.store.queries.base import Queries, alerts, owned, page
+
+_NEW_ALERT = ("id", "tenant_id", "dyad_id", "kind", "severity", "status", "rule",
+              "evidence_key", "evidence", "created_at")  # fmt: skip
+# Evaluated on every stored administration: prepared (service/store/prepared.py).
+_ADD_ALERT = {
+    name: Prepared(
+        dialect.insert(alerts)
+        .values({column: bindparam(column) for column in _NEW_ALERT})
+        .on_conflict_do_nothing(index_elements=["tenant_id", "dyad_id", "kind", "evidence_key"])
+    )
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 class AlertQueries(Queries):
@@ -17,19 +31,16 @@ class AlertQueries(Queries):
 
     def add_alert(self, alert: Alert, evidence_key: str) -> bool:
         """Store a new alert unless the same evidence already raised one; True if stored."""
-        result = self._c.execute(
-            self._insert(alerts)
-            .values(
-                id=alert.id, tenant_id=alert.tenant_id, dyad_id=alert.dyad_id,
-                kind=alert.kind.value, severity=alert.severity.value,
-                status=alert.status.value, rule=alert.rule, evidence_key=evidence_key,
-                evidence=alert.evidence, created_at=alert.created_at,
-            )
-            .on_conflict_do_nothing(
-                index_elements=["tenant_id", "dyad_id", "kind", "evidence_key"]
+        return bool(
+            _ADD_ALERT[self._c.dialect.name].rowcount(
+                self._c,
+                {"id": alert.id, "tenant_id": alert.tenant_id, "dyad_id": alert.dyad_id,
+                 "kind": alert.kind.value, "severity": alert.severity.value,
+                 "status": alert.status.value, "rule": alert.rule,
+                 "evidence_key": evidence_key, "evidence": alert.evidence,
+                 "created_at": alert.created_at},
             )
         )  # fmt: skip
-        return bool(result.rowcount)
 
     def alert(self, tenant_id: uuid.UUID, alert_id: uuid.UUID) -> Alert | None:
         query = owned(alerts, tenant_id).where(alerts.c.id == alert_id)

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert
+from sqlalchemy import Row, bindparam, insert
 
 from service.domain.records import AuditEvent
+from service.store.prepared import Prepared
 from service.store.queries.base import Queries, audit_events, idempotency_keys, owned
 
 
@@ -21,26 +22,34 @@ class StoredResponse:
     body: dict[str, Any]
 
 
-_INSERT_EVENT = insert(audit_events)  # built once: this runs on every request
+_INSERT_EVENT = insert(audit_events)  # for several rows at once
+_RECORD = Prepared(insert(audit_events))  # one row: this runs on every request
+_K = idempotency_keys
+_STORED_RESPONSE = Prepared(
+    owned(_K, bindparam("tenant_id"))
+    .with_only_columns(_K.c.request_hash, _K.c.status_code, _K.c.response)
+    .where(_K.c.key == bindparam("key"))
+)
+_STORE_RESPONSE = Prepared(insert(idempotency_keys))
 
 
 class AuditQueries(Queries):
     # Idempotency and audit -----------------------------------------------------------------
 
     def stored_response(self, tenant_id: uuid.UUID, key: str) -> StoredResponse | None:
-        query = owned(idempotency_keys, tenant_id).where(idempotency_keys.c.key == key)
-        row = self._c.execute(query).first()
-        return StoredResponse(row.request_hash, row.status_code, row.response) if row else None
+        found = _STORED_RESPONSE.rows(self._c, {"tenant_id": tenant_id, "key": key})
+        if not found:
+            return None
+        return StoredResponse(*found[0])
 
     def store_response(
         self, tenant_id: uuid.UUID, key: str, request_hash: str, status_code: int,
         body: dict[str, Any], now: datetime,
     ) -> None:  # fmt: skip
-        self._c.execute(
-            insert(idempotency_keys).values(
-                tenant_id=tenant_id, key=key, request_hash=request_hash,
-                status_code=status_code, response=body, created_at=now,
-            )
+        _STORE_RESPONSE.rowcount(
+            self._c,
+            {"tenant_id": tenant_id, "key": key, "request_hash": request_hash,
+             "status_code": status_code, "response": body, "created_at": now},
         )  # fmt: skip
 
     def record_many(self, events: Sequence[AuditEvent]) -> None:
@@ -49,7 +58,7 @@ class AuditQueries(Queries):
             self._c.execute(_INSERT_EVENT, [_event_row(e) for e in events])
 
     def record(self, event: AuditEvent) -> None:
-        self._c.execute(_INSERT_EVENT, _event_row(event))
+        _RECORD.rowcount(self._c, _event_row(event))
 
     def audit_events(self, tenant_id: uuid.UUID, limit: int = 1000) -> Sequence[Row[Any]]:
         query = owned(audit_events, tenant_id).order_by(audit_events.c.occurred_at).limit(limit)

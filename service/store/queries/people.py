@@ -12,6 +12,7 @@ from sqlalchemy import Row, bindparam, insert, select
 
 from service.domain.instruments.model import Population
 from service.domain.records import Dyad, Patient, Practitioner, Scope, Tenant
+from service.store.prepared import Prepared
 from service.store.queries.base import (
     Queries,
     api_keys,
@@ -33,9 +34,16 @@ class ApiKeyRecord:
     revoked: bool
 
 
-# Prebuilt reads for the write path (every stored administration reads its dyad and patient).
-_DYAD = owned(dyads, bindparam("tenant_id")).where(dyads.c.id == bindparam("id"))
-_PATIENT = owned(patients, bindparam("tenant_id")).where(patients.c.id == bindparam("id"))
+# Prepared reads for the write path: every stored administration reads its dyad and the
+# patient's population, and most reads of patient data check the dyad first.
+_DYAD = Prepared(owned(dyads, bindparam("tenant_id")).where(dyads.c.id == bindparam("id")))
+_PATIENT = Prepared(owned(patients, bindparam("tenant_id")).where(patients.c.id == bindparam("id")))
+_DYAD_AND_POPULATION = Prepared(
+    owned(dyads, bindparam("tenant_id"))
+    .add_columns(patients.c.population)
+    .join(patients, patients.c.id == dyads.c.patient_id)
+    .where(dyads.c.id == bindparam("id"), patients.c.tenant_id == bindparam("tenant_id"))
+)
 
 
 class PeopleQueries(Queries):
@@ -93,8 +101,8 @@ class PeopleQueries(Queries):
         )
 
     def patient(self, tenant_id: uuid.UUID, patient_id: uuid.UUID) -> Patient | None:
-        found = self._c.execute(_PATIENT, {"tenant_id": tenant_id, "id": patient_id}).first()
-        return _patient(found) if found else None
+        found = _PATIENT.rows(self._c, {"tenant_id": tenant_id, "id": patient_id})
+        return _patient(found[0]) if found else None
 
     def patient_by_external_id(self, tenant_id: uuid.UUID, external_id: str) -> Patient | None:
         query = owned(patients, tenant_id).where(patients.c.external_id == external_id)
@@ -174,8 +182,18 @@ class PeopleQueries(Queries):
         return {r.id: _dyad(r) for r in self._c.execute(query)}
 
     def dyad(self, tenant_id: uuid.UUID, dyad_id: uuid.UUID) -> Dyad | None:
-        found = self._c.execute(_DYAD, {"tenant_id": tenant_id, "id": dyad_id}).first()
-        return _dyad(found) if found else None
+        found = _DYAD.rows(self._c, {"tenant_id": tenant_id, "id": dyad_id})
+        return _dyad(found[0]) if found else None
+
+    def dyad_and_population(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID
+    ) -> tuple[Dyad, Population | None] | None:
+        """The dyad and its patient's population, in one read (storing needs both)."""
+        found = _DYAD_AND_POPULATION.rows(self._c, {"tenant_id": tenant_id, "id": dyad_id})
+        if not found:
+            return None
+        row = found[0]
+        return _dyad(row), Population(row[7]) if row[7] else None
 
     def dyads(
         self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,
@@ -189,16 +207,18 @@ class PeopleQueries(Queries):
         return [_dyad(r) for r in self._c.execute(page(query, dyads, after, limit))]
 
 
-def _patient(r: Row[Any]) -> Patient:
-    population = Population(r.population) if r.population else None
-    return Patient(r.id, r.tenant_id, r.external_id, population, r.created_at)
+# Rows are read by position (the table's column order), so that a Core ``Row`` and a
+# prepared statement's tuple map the same way.
+def _patient(r: Sequence[Any]) -> Patient:
+    id_, tenant_id, external_id, population, created_at = r[:5]
+    return Patient(
+        id_, tenant_id, external_id, Population(population) if population else None, created_at
+    )
 
 
 def _practitioner(r: Row[Any]) -> Practitioner:
     return Practitioner(r.id, r.tenant_id, r.external_id, r.display_name, r.created_at)
 
 
-def _dyad(r: Row[Any]) -> Dyad:
-    return Dyad(
-        r.id, r.tenant_id, r.patient_id, r.practitioner_id, r.started_on, r.ended_on, r.created_at
-    )
+def _dyad(r: Sequence[Any]) -> Dyad:
+    return Dyad(*r[:7])

@@ -1,0 +1,125 @@
+"""Statements for the hot path, compiled once and run on the driver's own cursor.
+
+Running a Core statement through ``Connection.execute`` costs 30-270 us of Python per
+statement (execution context, cache key, parameter processing, result proxy) against
+5-10 us for the driver itself, and storing one administration runs about eight of them
+(bench/README.md). ``Prepared`` keeps everything that makes Core statements safe: the SQL
+is still built from the table definitions (and tenant reads still through ``owned``),
+compiled by the connection's own dialect, and every value still goes through the column
+type's own bind and result processors, so a row written here is byte-identical to one
+written through ``Connection.execute``. Only the per-call machinery is skipped.
+
+Driver errors are re-raised as SQLAlchemy's ``DBAPIError`` subclasses (``IntegrityError``,
+``OperationalError``...), exactly as ``Connection.execute`` raises them, so callers handle
+one family of exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Insert, Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(slots=True)
+class _Compiled:
+    sql: str
+    positional: bool
+    binds: tuple[tuple[str, Processor], ...]  # parameter name and its bind processor
+    # One per selected column; known after the first fetch, since a processor may depend on
+    # the type the driver reports (PostgreSQL numerics).
+    results: tuple[Processor, ...] | None = None
+
+
+class Prepared:
+    """One Core statement, compiled once per dialect, executed on the DBAPI cursor."""
+
+    __slots__ = ("_compiled", "_statement")
+
+    def __init__(self, statement: Select[Any] | Insert) -> None:
+        self._statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def execute(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        """Run with ``params`` in the connection's open transaction; the DBAPI cursor."""
+        return self._execute(self._for(connection.dialect), connection, params)
+
+    def rowcount(self, connection: Connection, params: Mapping[str, Any]) -> int:
+        """Run a write; how many rows it changed."""
+        cursor = self.execute(connection, params)
+        count: int = cursor.rowcount
+        cursor.close()
+        return count
+
+    def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a query; every row, each value through its column type's result processor."""
+        dialect = connection.dialect
+        compiled = self._for(dialect)
+        cursor = self._execute(compiled, connection, params)
+        raw: Sequence[Sequence[Any]] = cursor.fetchall()
+        processors = compiled.results
+        if processors is None:
+            assert isinstance(self._statement, Select), "only a SELECT has rows"
+            processors = compiled.results = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, description[1])
+                for column, description in zip(
+                    self._statement.selected_columns, cursor.description, strict=True
+                )
+            )
+        cursor.close()
+        if not any(processors):
+            return [tuple(row) for row in raw]
+        return [
+            tuple(
+                value if process is None or value is None else process(value)
+                for process, value in zip(processors, row, strict=True)
+            )
+            for row in raw
+        ]
+
+    def _execute(
+        self, compiled: _Compiled, connection: Connection, params: Mapping[str, Any]
+    ) -> Any:
+        if compiled.positional:
+            bound: Any = tuple(
+                params[name] if process is None else process(params[name])
+                for name, process in compiled.binds
+            )
+        else:
+            bound = {
+                name: params[name] if process is None else process(params[name])
+                for name, process in compiled.binds
+            }
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None, "the connection is closed"
+        cursor = dbapi.cursor()
+        try:
+            cursor.execute(compiled.sql, bound)
+        except connection.dialect.loaded_dbapi.Error as error:
+            cursor.close()
+            raise DBAPIError.instance(
+                compiled.sql, bound, error, connection.dialect.loaded_dbapi.Error
+            ) from error
+        return cursor
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        return found if found is not None else self._compile(dialect)
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self._statement.compile(dialect=dialect)
+        names = compiled.positiontup if compiled.positional else list(compiled.binds)
+        assert names is not None
+        binds = tuple(
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in names
+        )
+        prepared = _Compiled(compiled.string, compiled.positional, binds)
+        self._compiled[dialect.name] = prepared
+        return prepared

@@ -19,7 +19,14 @@ from service.app.pagination import Page
 from service.app.ports import Store, Transact
 from service.app.rules import ClinicalRules
 from service.domain import text
-from service.domain.alerts import Alert, AlertKind, AlertStatus, Evidence, evaluate
+from service.domain.alerts import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    Evidence,
+    evaluate,
+    reads_series,
+)
 from service.domain.concordance import Rated, pair_sessions
 from service.domain.errors import Conflict, NotFound
 from service.domain.ids import new_id
@@ -36,9 +43,8 @@ def raise_alerts(
     rules: ClinicalRules,
 ) -> list[Alert]:
     """Evaluate the rules for a just-stored administration; store and return new alerts."""
-    wanted = [definition.id] + ([definition.paired_form] if definition.paired_form else [])
-    history = store.observations(principal.tenant_id, administration.dyad_id, wanted)
-    series = [r.observation for instrument, r in history if instrument == definition.id]
+    tenant_id, dyad_id = principal.tenant_id, administration.dyad_id
+    series = store.series(tenant_id, dyad_id, definition.id) if reads_series(definition) else []
     pair = None
     if definition.paired_form is not None:
         paired = instruments.get(definition.paired_form)
@@ -49,7 +55,12 @@ def raise_alerts(
         )
         rule = rules.discordance(client)
         if rule is not None:
-            of = _by_instrument(history)
+            # A pair is made within one session: this session's ratings are all it needs.
+            of = _by_instrument(
+                store.session_ratings(
+                    tenant_id, dyad_id, administration.session, [client.id, therapist.id]
+                )
+            )
             pairs = pair_sessions(
                 of.get(client.id, []), of.get(therapist.id, []), rule, client.total_scale
             )

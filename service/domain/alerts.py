@@ -96,8 +96,23 @@ class Evidence:
     administration_id: uuid.UUID
     session: int
     score: dict[str, Any]  # the stored score result
-    series: Sequence[Observation]  # this instrument's scored history, the new one included
+    # This instrument's scored history, the new one included (may be empty when
+    # ``reads_series`` says no rule reads it).
+    series: Sequence[Observation]
     pair: PairedRating | None = None  # the session's client/therapist pair, if completed
+
+
+def reads_series(definition: InstrumentDefinition) -> bool:
+    """Whether ``evaluate`` looks at the instrument's history for this definition.
+
+    Ruptures and session drops read the client's alliance series; not-on-track and reliable
+    deterioration read an outcome series, and only where a reliable-change threshold exists.
+    Everything else (risk items, a low alliance, discordance) needs the new administration
+    and, for discordance, its own session only; storing skips reading the history then.
+    """
+    if definition.construct is Construct.ALLIANCE:
+        return definition.respondent is Respondent.CLIENT
+    return definition.total.reliable_change is not None
 
 
 def evaluate(evidence: Evidence, policy: AlertPolicy) -> list[AlertCandidate]:

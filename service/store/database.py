@@ -135,8 +135,13 @@ class SqliteDatabase(Database):
                     batch.append(item)
                 jobs = [j for j in batch if isinstance(j, _Job)]
                 self._commit(connection, jobs)
+                # One wake-up per event loop for the whole batch: each ``call_soon_threadsafe``
+                # writes to the loop's self-pipe, a syscall and a GIL hand-over.
+                by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
                 for job in jobs:
-                    job.loop.call_soon_threadsafe(_settle, job)
+                    by_loop.setdefault(job.loop, []).append(job)
+                for loop, settled in by_loop.items():
+                    loop.call_soon_threadsafe(_settle, settled)
 
     def _commit(self, connection: Connection, jobs: list[_Job]) -> None:
         try:
@@ -159,10 +164,11 @@ class SqliteDatabase(Database):
                 job.result, job.error = None, exc
 
 
-def _settle(job: _Job) -> None:
-    if job.future.cancelled():
-        return
-    if job.error is not None:
-        job.future.set_exception(job.error)
-    else:
-        job.future.set_result(job.result)
+def _settle(jobs: list[_Job]) -> None:
+    for job in jobs:
+        if job.future.cancelled():
+            continue
+        if job.error is not None:
+            job.future.set_exception(job.error)
+        else:
+            job.future.set_result(job.result)

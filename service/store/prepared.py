@@ -16,7 +16,7 @@ one family of exceptions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,9 +32,9 @@ class _Compiled:
     sql: str
     positional: bool
     binds: tuple[tuple[str, Processor], ...]  # parameter name and its bind processor
-    # One per selected column; known after the first fetch, since a processor may depend on
-    # the type the driver reports (PostgreSQL numerics).
-    results: tuple[Processor, ...] | None = None
+    # The selected columns that have a result processor, by position; known after the first
+    # fetch, since a processor may depend on the type the driver reports (PostgreSQL numerics).
+    results: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
 
 
 class Prepared:
@@ -63,25 +63,27 @@ class Prepared:
         compiled = self._for(dialect)
         cursor = self._execute(compiled, connection, params)
         raw: Sequence[Sequence[Any]] = cursor.fetchall()
-        processors = compiled.results
-        if processors is None:
+        active = compiled.results
+        if active is None:
             assert isinstance(self._statement, Select), "only a SELECT has rows"
-            processors = compiled.results = tuple(
+            processors = (
                 column.type.dialect_impl(dialect).result_processor(dialect, description[1])
                 for column, description in zip(
                     self._statement.selected_columns, cursor.description, strict=True
                 )
             )
-        cursor.close()
-        if not any(processors):
-            return [tuple(row) for row in raw]
-        return [
-            tuple(
-                value if process is None or value is None else process(value)
-                for process, value in zip(processors, row, strict=True)
+            active = compiled.results = tuple(
+                (i, process) for i, process in enumerate(processors) if process is not None
             )
-            for row in raw
-        ]
+        cursor.close()
+        if not active or not raw:
+            return [tuple(row) for row in raw]
+        # Column by column: ``map`` runs each processor without a Python loop per value
+        # (processors take None themselves, as they do inside Core).
+        columns: list[Iterable[Any]] = list(zip(*raw, strict=True))
+        for i, process in active:
+            columns[i] = map(process, columns[i])
+        return list(zip(*columns, strict=True))
 
     def _execute(
         self, compiled: _Compiled, connection: Connection, params: Mapping[str, Any]

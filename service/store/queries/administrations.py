@@ -30,6 +30,23 @@ _SERIES = select(
     _A.c.id, _A.c.instrument, _A.c.session_number, _A.c.completed_at, _A.c.total,
     _A.c.scale_scores,
 ).where(_A.c.tenant_id == bindparam("tenant_id"), _A.c.dyad_id == bindparam("dyad_id"))  # fmt: skip
+# Alert evaluation reads one instrument's totals on every stored administration.
+_SERIES_TOTALS = Prepared(
+    select(_A.c.id, _A.c.session_number, _A.c.completed_at, _A.c.total)
+    .where(_A.c.tenant_id == bindparam("tenant_id"), _A.c.dyad_id == bindparam("dyad_id"),
+           _A.c.instrument == bindparam("instrument"))
+    .order_by(_A.c.id)
+)  # fmt: skip
+# A client form and its therapist form in one session (alert evaluation of an alliance form).
+_SESSION_RATINGS = {
+    n: Prepared(
+        _SERIES.where(
+            _A.c.session_number == bindparam("session"),
+            _A.c.instrument.in_([bindparam(f"i{i}") for i in range(n)]),
+        ).order_by(_A.c.id)
+    )
+    for n in (1, 2)
+}
 # One statement per number of instruments asked for (one, or a client form with its pair).
 _OBSERVATIONS = {
     n: Prepared(
@@ -107,6 +124,27 @@ class AdministrationQueries(Queries):
         else:
             query = _SERIES.where(_A.c.instrument.in_(instruments)).order_by(_A.c.id)
             rows = self._c.execute(query, params).all()
+        return [
+            (instrument, Rated(Observation(id_, session, completed_at, total), scale_scores))
+            for id_, instrument, session, completed_at, total, scale_scores in rows
+        ]
+
+    def series(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str
+    ) -> list[Observation]:
+        """Scored history of one instrument in one dyad, oldest first, without subscales."""
+        rows = _SERIES_TOTALS.rows(
+            self._c, {"tenant_id": tenant_id, "dyad_id": dyad_id, "instrument": instrument}
+        )
+        return [Observation(*row) for row in rows]
+
+    def session_ratings(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, session: int, instruments: Sequence[str]
+    ) -> list[tuple[str, Rated]]:
+        """The scored administrations of some instruments in one session, oldest first."""
+        params: dict[str, Any] = {"tenant_id": tenant_id, "dyad_id": dyad_id, "session": session}
+        params.update((f"i{i}", name) for i, name in enumerate(instruments))
+        rows = _SESSION_RATINGS[len(instruments)].rows(self._c, params)
         return [
             (instrument, Rated(Observation(id_, session, completed_at, total), scale_scores))
             for id_, instrument, session, completed_at, total, scale_scores in rows

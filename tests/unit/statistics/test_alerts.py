@@ -22,9 +22,12 @@ from service.domain.alerts import (
     Evidence,
     Severity,
     evaluate,
+    reads_series,
 )
 from service.domain.concordance import Direction as PairDirection
 from service.domain.concordance import PairedRating
+from service.domain.instruments.catalogue import load_catalogue
+from service.domain.instruments.model import Direction
 from service.domain.progress import Observation
 from service.domain.ruptures import RuptureRule
 from tests.unit.instruments.conftest import answers, definition, score
@@ -352,3 +355,31 @@ def test_evidence_keys_differ_between_administrations() -> None:
     first = evaluate(evidence_at("srs", history, 0, score=plain(30, True)), DEFAULT)
     second = evaluate(evidence_at("srs", history, 1, score=plain(30, True)), DEFAULT)
     assert first[0].evidence_key != second[0].evidence_key
+
+
+# Storing skips the history read where no rule reads it ------------------------------------
+
+
+@pytest.mark.parametrize("instrument", sorted(d.id for d in load_catalogue()))
+def test_skipping_the_history_never_changes_what_is_raised(instrument: str) -> None:
+    # Three sessions at the good end of the range, then the bad end: a reliable
+    # deterioration, a rupture and a session drop, for the rules that read the series.
+    d = definition(instrument)
+    low, high = d.scale_range(d.total)
+    good, bad = (high, low) if d.direction is Direction.HIGHER_IS_BETTER else (low, high)
+    new = obs(4, bad)
+    stored = plain(bad, clinical=True)
+    full = evaluate(Evidence(d, new.administration_id, 4, stored, [*series([good] * 3), new]),
+                    DEFAULT)  # fmt: skip
+    alone = evaluate(Evidence(d, new.administration_id, 4, stored, [new]), DEFAULT)
+    if reads_series(d):
+        assert full != alone, "a rule that reads the series must see this one"
+    else:
+        assert full == alone
+
+
+def test_which_forms_read_their_history() -> None:
+    assert reads_series(definition("phq-9"))  # reliable deterioration, not-on-track
+    assert reads_series(definition("wai-sr"))  # ruptures in the client's series
+    assert not reads_series(definition("wai-sr-t"))  # only its session's pair
+    assert not reads_series(definition("k10"))  # no reliable-change threshold

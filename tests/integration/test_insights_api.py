@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from service.api.rest.schemas.insights import ConcordanceOut
 from tests.conftest import Api
 
 
@@ -162,6 +163,9 @@ async def test_concordance_pairs_client_and_therapist_forms(api: Api) -> None:
     assert body["summary"]["lower_limit"] == pytest.approx(-7 - 1.96 * 18.384776, abs=1e-4)
     assert set(body["sessions"][0]["subscales"]) == {"goal", "task", "bond"}
     assert "descriptive" in body["note"]
+    # The body is built without the model (for speed): it must be exactly the documented
+    # shape, no field missing (validation fails) and none extra (dropped by the dump).
+    assert ConcordanceOut.model_validate(body).model_dump(mode="json") == body
 
     not_a_pair = await client.get(f"/v1/dyads/{dyad}/concordance", params={"instrument": "phq-9"})
     assert not_a_pair.status_code == 422

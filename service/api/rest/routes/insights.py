@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Query, Response
 
 from service.api.deps import InsightsDep, PrincipalDep
 from service.api.rest.problems import ProblemResponses
@@ -56,9 +57,10 @@ async def get_concordance(
     instrument: Annotated[
         str, Query(max_length=64, description="The client form of the pair: wai-sr or haq-ii")
     ] = "wai-sr",
-) -> ConcordanceOut:
+) -> Response:
     view = await insights.concordance(principal, dyad_id, instrument)
-    return ConcordanceOut.of(view, RULE_VERSION)
+    body = ConcordanceOut.body(view, RULE_VERSION)
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -181,41 +181,50 @@ class ConcordanceOut(BaseModel):
     rule: DiscordanceRuleOut
     note: str = DISCORDANCE_NOTE
 
-    @classmethod
-    def of(cls, view: ConcordanceView, version: str) -> ConcordanceOut:
+    @staticmethod
+    def body(view: ConcordanceView, version: str) -> dict[str, Any]:
+        """The response body in this model's shape, as plain JSON-ready values.
+
+        A long episode has hundreds of per-session objects; building them as validated
+        models cost several times the statistics themselves (bench/README.md). The values
+        come typed from the domain, and tests validate real bodies against this model.
+        """
         r = view.rule
-        return cls(
-            dyad_id=view.dyad_id,
-            instrument=view.client_form.id,
-            therapist_instrument=view.therapist_form.id,
-            sessions=[
-                ConcordanceSessionOut(
-                    session=p.session,
-                    client=p.client,
-                    therapist=p.therapist,
-                    difference=p.difference,
-                    direction=p.direction.value,
-                    discordant=p.discordant,
-                    client_administration_id=p.client_administration,
-                    therapist_administration_id=p.therapist_administration,
-                    subscales={
-                        name: SubscaleDifferenceOut(client=c, therapist=t, difference=d)
+        return {
+            "dyad_id": str(view.dyad_id),
+            "instrument": view.client_form.id,
+            "therapist_instrument": view.therapist_form.id,
+            "sessions": [
+                {
+                    "session": p.session,
+                    "client": p.client,
+                    "therapist": p.therapist,
+                    "difference": p.difference,
+                    "direction": p.direction.value,
+                    "discordant": p.discordant,
+                    "client_administration_id": str(p.client_administration),
+                    "therapist_administration_id": str(p.therapist_administration),
+                    "subscales": {
+                        name: {"client": c, "therapist": t, "difference": d}
                         for name, c, t, d in p.subscales
                     },
-                )
+                }
                 for p in view.sessions
             ],
-            summary=AgreementOut.of(view.summary),
-            subscales={name: AgreementOut.of(a) for name, a in view.subscales.items()},
-            rule=DiscordanceRuleOut(
-                version=version,
-                expected_offset=r.expected_offset,
-                bound=round(r.bound, 6),
-                z=r.z,
-                se_difference=round(r.se_difference, 6),
-                source=r.source,
-            ),
-        )
+            "summary": AgreementOut.of(view.summary).model_dump(),
+            "subscales": {
+                name: AgreementOut.of(a).model_dump() for name, a in view.subscales.items()
+            },
+            "rule": {
+                "version": version,
+                "expected_offset": r.expected_offset,
+                "bound": round(r.bound, 6),
+                "z": r.z,
+                "se_difference": round(r.se_difference, 6),
+                "source": r.source,
+            },
+            "note": DISCORDANCE_NOTE,
+        }
 
 
 class CalibrationOut(BaseModel):

@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.api.deps import AlertsDep, PrincipalDep, require_scope
+from service.api.deps import AlertsDep, PrincipalDep, scoped
 from service.api.rest.problems import ProblemResponses
 from service.api.rest.routes.params import DEFAULT_PAGE, Cursor, Limit
 from service.api.rest.schemas.alerts import AlertOut, AlertPage, AlertTransition, Kind, Status
 from service.domain.alerts import AlertKind, AlertStatus
-from service.domain.records import Scope
+from service.domain.records import Principal, Scope
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=ProblemResponses.of(401, 403))
 
@@ -55,10 +55,12 @@ async def get_alert(alert_id: uuid.UUID, principal: PrincipalDep, alerts: Alerts
     response_model=AlertOut,
     summary="Acknowledge an open alert (who, when and a note are recorded)",
     responses=ProblemResponses.of(404, 409, 422),
-    dependencies=[require_scope(Scope.WRITE, "alert.acknowledge")],
 )
 async def acknowledge_alert(
-    alert_id: uuid.UUID, body: AlertTransition, principal: PrincipalDep, alerts: AlertsDep
+    alert_id: uuid.UUID,
+    body: AlertTransition,
+    principal: Annotated[Principal, scoped(Scope.WRITE, "alert.acknowledge")],
+    alerts: AlertsDep,
 ) -> AlertOut:
     changed = await alerts.transition(principal, alert_id, AlertStatus.ACKNOWLEDGED, body.note)
     return AlertOut.of(changed)
@@ -69,10 +71,12 @@ async def acknowledge_alert(
     response_model=AlertOut,
     summary="Resolve an open or acknowledged alert",
     responses=ProblemResponses.of(404, 409, 422),
-    dependencies=[require_scope(Scope.WRITE, "alert.resolve")],
 )
 async def resolve_alert(
-    alert_id: uuid.UUID, body: AlertTransition, principal: PrincipalDep, alerts: AlertsDep
+    alert_id: uuid.UUID,
+    body: AlertTransition,
+    principal: Annotated[Principal, scoped(Scope.WRITE, "alert.resolve")],
+    alerts: AlertsDep,
 ) -> AlertOut:
     changed = await alerts.transition(principal, alert_id, AlertStatus.RESOLVED, body.note)
     return AlertOut.of(changed)

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Header, Query, status
 from starlette.responses import Response
 
-from service.api.deps import AdministrationsDep, PrincipalDep, RecordsDep, require_scope
+from service.api.deps import AdministrationsDep, PrincipalDep, RecordsDep, scoped
 from service.api.rest.problems import ProblemResponses
 from service.api.rest.routes.params import DEFAULT_PAGE, Cursor, Limit
 from service.api.rest.schemas.records import (
@@ -24,7 +24,7 @@ from service.app.administrations import NewAdministration
 from service.app.records import NewDyad
 from service.app.rendering import administration_body
 from service.domain.instruments.model import Population, Respondent
-from service.domain.records import Scope
+from service.domain.records import Principal, Scope
 
 router = APIRouter(prefix="/v1/dyads", tags=["dyads"], responses=ProblemResponses.of(401, 403))
 
@@ -46,9 +46,12 @@ IdempotencyKey = Annotated[
     response_model=DyadOut,
     summary="Pair a patient with a practitioner for an episode of care",
     responses=ProblemResponses.of(422),
-    dependencies=[require_scope(Scope.WRITE, "dyad.create")],
 )
-async def create_dyad(body: DyadCreate, principal: PrincipalDep, records: RecordsDep) -> DyadOut:
+async def create_dyad(
+    body: DyadCreate,
+    principal: Annotated[Principal, scoped(Scope.WRITE, "dyad.create")],
+    records: RecordsDep,
+) -> DyadOut:
     new = NewDyad(body.patient_id, body.practitioner_id, body.started_on, body.ended_on)
     return DyadOut.of(await records.create_dyad(principal, new))
 
@@ -91,12 +94,11 @@ async def list_dyads(
         "Send an `Idempotency-Key` so that retries never store twice."
     ),
     responses=ProblemResponses.of(404, 422),
-    dependencies=[require_scope(Scope.WRITE, "administration.create")],
 )
 async def submit_administration(
     dyad_id: uuid.UUID,
     body: AdministrationCreate,
-    principal: PrincipalDep,
+    principal: Annotated[Principal, scoped(Scope.WRITE, "administration.create")],
     administrations: AdministrationsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:

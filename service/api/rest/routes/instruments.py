@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, Path
 from starlette.responses import Response
 
-from service.api.deps import InstrumentsDep, get_principal
+from service.api.deps import ApiKey, InstrumentsDep
 from service.api.rest.problems import ProblemResponses
 from service.api.rest.schemas.instruments import InstrumentDetail, InstrumentList, InstrumentSummary
 from service.api.rest.schemas.scoring import ScoreRequest, ScoreResultOut
@@ -17,7 +17,7 @@ from service.app.rendering import score_dict
 router = APIRouter(
     prefix="/v1/instruments",
     tags=["instruments"],
-    dependencies=[Depends(get_principal)],
+    dependencies=[Depends(ApiKey())],
     responses=ProblemResponses.of(401),
 )
 

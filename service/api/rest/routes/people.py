@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, status
 
-from service.api.deps import PrincipalDep, RecordsDep, require_scope
+from service.api.deps import PrincipalDep, RecordsDep, scoped
 from service.api.rest.problems import ProblemResponses
 from service.api.rest.routes.params import DEFAULT_PAGE, Cursor, Limit
 from service.api.rest.schemas.records import (
@@ -19,7 +20,7 @@ from service.api.rest.schemas.records import (
 )
 from service.app.records import NewPatient, NewPractitioner
 from service.domain.instruments.model import Population
-from service.domain.records import Scope
+from service.domain.records import Principal, Scope
 
 router = APIRouter(prefix="/v1", responses=ProblemResponses.of(401, 403))
 
@@ -31,10 +32,11 @@ router = APIRouter(prefix="/v1", responses=ProblemResponses.of(401, 403))
     tags=["patients"],
     summary="Register a patient by the EHR's identifier",
     responses=ProblemResponses.of(409, 422),
-    dependencies=[require_scope(Scope.WRITE, "patient.create")],
 )
 async def create_patient(
-    body: PatientCreate, principal: PrincipalDep, records: RecordsDep
+    body: PatientCreate,
+    principal: Annotated[Principal, scoped(Scope.WRITE, "patient.create")],
+    records: RecordsDep,
 ) -> PatientOut:
     population = Population(body.population) if body.population else None
     patient = await records.create_patient(principal, NewPatient(body.external_id, population))
@@ -75,10 +77,11 @@ async def list_patients(
     tags=["practitioners"],
     summary="Register a practitioner by the EHR's identifier",
     responses=ProblemResponses.of(409, 422),
-    dependencies=[require_scope(Scope.WRITE, "practitioner.create")],
 )
 async def create_practitioner(
-    body: PractitionerCreate, principal: PrincipalDep, records: RecordsDep
+    body: PractitionerCreate,
+    principal: Annotated[Principal, scoped(Scope.WRITE, "practitioner.create")],
+    records: RecordsDep,
 ) -> PractitionerOut:
     new = NewPractitioner(body.external_id, body.display_name)
     return PractitionerOut.of(await records.create_practitioner(principal, new))

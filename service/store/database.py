@@ -146,17 +146,18 @@ class SqliteDatabase(Database):
     def _commit(self, connection: Connection, jobs: list[_Job]) -> None:
         try:
             with connection.begin():
-                # Savepoints on the driver's own cursor: through ``begin_nested`` they cost
-                # two Core executions per job, more than storing the job's administration.
+                # Savepoints as raw statements (as in service/store/prepared.py): through
+                # ``begin_nested`` they cost two Core executions per job, more than storing
+                # the job's administration.
                 cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
                 for job in jobs:
-                    cursor.execute("SAVEPOINT rapport_job")
+                    connection._cursor_execute(cursor, "SAVEPOINT rapport_job", ())
                     try:
                         job.result = job.work(connection)
                     except BaseException as exc:
-                        cursor.execute("ROLLBACK TO SAVEPOINT rapport_job")
+                        connection._cursor_execute(cursor, "ROLLBACK TO SAVEPOINT rapport_job", ())
                         job.error = exc
-                    cursor.execute("RELEASE SAVEPOINT rapport_job")
+                    connection._cursor_execute(cursor, "RELEASE SAVEPOINT rapport_job", ())
                 cursor.close()
         except Exception as exc:  # the COMMIT itself failed: nothing of the batch stands
             log.exception("group commit of %d job(s) failed", len(jobs))

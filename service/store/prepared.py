@@ -9,9 +9,10 @@ compiled by the connection's own dialect, and every value still goes through the
 type's own bind and result processors, so a row written here is byte-identical to one
 written through ``Connection.execute``. Only the per-call machinery is skipped.
 
-Driver errors are re-raised as SQLAlchemy's ``DBAPIError`` subclasses (``IntegrityError``,
-``OperationalError``...), exactly as ``Connection.execute`` raises them, so callers handle
-one family of exceptions.
+Statements run through ``Connection._cursor_execute``, SQLAlchemy's own entry point for a
+raw statement on a cursor: cursor events, ``echo`` logging and error handling (driver errors
+become ``IntegrityError``, ``OperationalError``... and a lost connection is invalidated) are
+the same as for ``Connection.execute``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Insert, Select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
 
 Processor = Callable[[Any], Any] | None
 
@@ -101,13 +101,11 @@ class Prepared:
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None, "the connection is closed"
         cursor = dbapi.cursor()
-        try:
-            cursor.execute(compiled.sql, bound)
-        except connection.dialect.loaded_dbapi.Error as error:
-            cursor.close()
-            raise DBAPIError.instance(
-                compiled.sql, bound, error, connection.dialect.loaded_dbapi.Error
-            ) from error
+        # The one place SQLAlchemy runs a raw statement on a cursor: cursor events fire
+        # (instrumentation and the statement-counting tests see these statements), ``echo``
+        # logs them, and a driver error is wrapped and, on a lost connection, invalidates it,
+        # exactly as in ``Connection.execute``. tests/integration/test_prepared.py pins this.
+        connection._cursor_execute(cursor, compiled.sql, bound)
         return cursor
 
     def _for(self, dialect: Dialect) -> _Compiled:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, event, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from service.store.engine import create_engine
@@ -151,3 +151,25 @@ def test_a_missing_parameter_is_an_error_not_a_null() -> None:
             Prepared(insert(dyads)).rowcount(c, {"id": uuid.uuid4()})
     finally:
         engine.dispose()
+
+
+def test_cursor_events_see_prepared_statements(database_url: str) -> None:
+    """Instrumentation hooked on SQLAlchemy's cursor events (and the statement-counting
+    tests) must see prepared statements like any other."""
+    migrated(database_url)
+    engine = create_engine(database_url)
+    seen: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        with engine.begin() as c:
+            read = Prepared(owned(dyads, bindparam("t")).where(dyads.c.id == bindparam("i")))
+            assert read.rows(c, {"t": uuid.uuid4(), "i": uuid.uuid4()}) == []
+            c.rollback()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        engine.dispose()
+    assert [s for s in seen if s.startswith("SELECT dyads.id")] != []

@@ -7,6 +7,7 @@ with a ``RAPPORT_*`` setting where the literature disagrees.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from service.domain.alerts import AlertPolicy
 from service.domain.concordance import DiscordanceRule
@@ -29,18 +30,7 @@ class ClinicalRules:
 
     def alert_policy(self, definition: InstrumentDefinition) -> AlertPolicy:
         low, high = definition.scale_range(definition.total)
-        span = high - low
-        drop = None if self.session_drop_fraction is None else self.session_drop_fraction * span
-        return AlertPolicy(
-            rupture=RuptureRule(
-                baseline_sessions=self.rupture_baseline_sessions,
-                drop_sds=self.rupture_drop_sds,
-                repair_window=self.rupture_repair_window,
-                min_spread=self.rupture_min_spread_fraction * span,
-                session_drop=drop,
-            ),
-            not_on_track_by_session=self.not_on_track_by_session,
-        )
+        return _alert_policy(self, high - low)
 
     def discordance(self, client_form: InstrumentDefinition) -> DiscordanceRule | None:
         k = client_form.concordance
@@ -59,3 +49,19 @@ class ClinicalRules:
     @property
     def pair_rules(self) -> PairRules:
         return PairRules(deterioration=self.nhs_tt_deterioration)
+
+
+@lru_cache(maxsize=256)
+def _alert_policy(rules: ClinicalRules, span: float) -> AlertPolicy:
+    """The policy for a total spanning ``span`` points (built once: it runs on every store)."""
+    drop = None if rules.session_drop_fraction is None else rules.session_drop_fraction * span
+    return AlertPolicy(
+        rupture=RuptureRule(
+            baseline_sessions=rules.rupture_baseline_sessions,
+            drop_sds=rules.rupture_drop_sds,
+            repair_window=rules.rupture_repair_window,
+            min_spread=rules.rupture_min_spread_fraction * span,
+            session_drop=drop,
+        ),
+        not_on_track_by_session=rules.not_on_track_by_session,
+    )

@@ -3,22 +3,25 @@
 A token is ``rap_<prefix>_<secret>``: the prefix finds the key, and only a SHA-256 of the
 secret is stored. The secret has 256 bits of entropy, so a fast hash is the right one (a
 slow password hash defends low-entropy secrets and would cost every request). Validated
-tokens are cached for a short time; a revoked key stops working within that time.
+tokens are cached for ``CACHE_SECONDS`` in each server process; a revoked key stops working
+within that time (there is no cross-process invalidation: the bound is the design).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from service.app.audit import audit_event
 from service.app.ports import Store, Transact
-from service.domain.errors import Forbidden, Unauthenticated
+from service.domain.errors import Forbidden, NotFound, Unauthenticated
 from service.domain.ids import new_id
-from service.domain.records import Outcome, Principal, Scope
+from service.domain.records import ApiKeySummary, Outcome, Principal, Scope
 
 TOKEN_PREFIX = "rap"  # noqa: S105 - a public marker, not a secret
 CACHE_SECONDS = 30.0
@@ -49,6 +52,54 @@ async def issue_api_key(transact: Transact, tenant_name: str, scopes: frozenset[
     return f"{TOKEN_PREFIX}_{prefix}_{secret}"
 
 
+async def list_api_keys(transact: Transact, tenant_name: str) -> list[ApiKeySummary]:
+    """The tenant's keys, oldest first; ``NotFound`` when no tenant has that name."""
+
+    def work(store: Store) -> list[ApiKeySummary]:
+        tenant = store.tenant_by_name(tenant_name.strip())
+        if tenant is None:
+            raise NotFound(f"No tenant is named '{tenant_name}'.")
+        return store.api_keys(tenant.id)
+
+    return await transact(work)
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    key: ApiKeySummary
+    revoked_now: bool  # False when the key was revoked before: nothing changed
+
+
+async def revoke_api_key(transact: Transact, prefix_or_token: str) -> Revocation:
+    """Revoke the key of that prefix (or whole token) and audit it; idempotent.
+
+    A server process that validated the key keeps accepting it for at most ``CACHE_SECONDS``.
+    """
+    prefix = _prefix_of(prefix_or_token)
+    now = datetime.now(UTC)
+
+    def work(store: Store) -> Revocation:
+        found = store.find_api_key(prefix)  # the prefix finds the tenant; the rest is scoped
+        if found is None:
+            # Echo the value only when it has a prefix's shape: a mangled token pasted here
+            # ("Bearer rap_...") must not end up in a terminal log with its secret.
+            shown = f" '{prefix}'" if re.fullmatch(r"[0-9a-f]{1,12}", prefix) else ""
+            raise NotFound(
+                f"No API key has the prefix{shown} (the 12 characters after 'rap_' in a token)."
+            )
+        revoked_now = store.revoke_api_key(found.tenant_id, found.id, now)
+        if revoked_now:
+            store.record(
+                audit_event(
+                    found.tenant_id, "cli", "api-key.revoke", "api-key", str(found.id),
+                    Outcome.SUCCESS,
+                )
+            )  # fmt: skip
+        return Revocation(store.api_key(found.tenant_id, found.id), revoked_now)
+
+    return await transact(work)
+
+
 class Authenticator:
     def __init__(self, transact: Transact, cache_seconds: float = CACHE_SECONDS) -> None:
         self._transact = transact
@@ -61,10 +112,10 @@ class Authenticator:
         now = time.monotonic()
         if cached is not None and cached[1] > now:
             return cached[0]
-        parts = token.split("_", 2)  # the secret itself may contain underscores
-        if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        parts = _split(token)
+        if parts is None:
             raise Unauthenticated("The bearer token is not a Rapport API key.")
-        prefix, secret = parts[1], parts[2]
+        prefix, secret = parts
         key = await self._transact(lambda store: store.find_api_key(prefix))
         if key is None or key.revoked or not hmac.compare_digest(key.secret_hash, _hash(secret)):
             raise Unauthenticated("The bearer token is unknown or revoked.")
@@ -84,6 +135,21 @@ async def require(transact: Transact, principal: Principal, scope: Scope, action
     )
     await transact(lambda store: store.record(event))
     raise Forbidden(f"This API key lacks the '{scope}' scope needed for {action}.")
+
+
+def _split(token: str) -> tuple[str, str] | None:
+    """``(prefix, secret)`` of ``rap_<prefix>_<secret>``; None when it is not a token."""
+    parts = token.split("_", 2)  # the secret itself may contain underscores
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    return parts[1], parts[2]
+
+
+def _prefix_of(prefix_or_token: str) -> str:
+    """The prefix of a whole token (an operator may paste a leaked one), else the value."""
+    value = prefix_or_token.strip()
+    parts = _split(value)
+    return value if parts is None else parts[0]
 
 
 def _bearer(authorization: str | None) -> str:

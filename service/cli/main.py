@@ -12,13 +12,16 @@ import json
 import logging
 import sys
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from service.app.auth import issue_api_key
-from service.domain.records import Scope
+from service.app.auth import CACHE_SECONDS, issue_api_key, list_api_keys, revoke_api_key
+from service.domain.errors import NotFound
+from service.domain.records import ApiKeySummary, Scope
 from service.settings import Settings
 from service.store import migrate
 from service.store.database import open_database
@@ -26,6 +29,11 @@ from service.store.engine import create_engine
 from service.store.runner import StoreTransact
 
 log = logging.getLogger("rapport")
+T = TypeVar("T")
+REVOCATION_BOUND = (
+    f"a running server refuses a revoked key within {CACHE_SECONDS:g} seconds "
+    "(it caches validated keys that long)"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "healthcheck": _healthcheck,
         "graphql-schema": _graphql_schema,
         "create-api-key": _create_api_key,
+        "list-api-keys": _list_api_keys,
+        "revoke-api-key": _revoke_api_key,
     }[args.command]
     return handler(settings, args)
 
@@ -74,6 +84,22 @@ def _parser() -> argparse.ArgumentParser:
         choices=[s.value for s in Scope],
         help="read and/or write; repeat for both (default: both)",
     )
+    listing = commands.add_parser(
+        "list-api-keys",
+        help="list a tenant's API keys: prefix, scopes, created, revoked or active",
+        description="One line per key: prefix, scopes, created_at, revoked_at or 'active'. "
+        "Secrets are never stored, and their hashes are never shown.",
+    )
+    listing.add_argument("--tenant", required=True, help="tenant (clinic) name")
+    revoke = commands.add_parser(
+        "revoke-api-key",
+        help=f"revoke an API key by its prefix or whole token; {REVOCATION_BOUND}",
+        description=f"Revoke an API key (audited; revoking it again changes nothing). "
+        f"Note: {REVOCATION_BOUND}.",
+    )
+    revoke.add_argument(
+        "key", metavar="PREFIX", help="the key's prefix (rap_<prefix>_<secret>), or the whole token"
+    )
     commands.add_parser(
         "healthcheck", help="exit 0 when the local service answers /healthz (container probe)"
     )
@@ -98,18 +124,64 @@ def _upgrade(settings: Settings) -> None:
         engine.dispose()
 
 
-def _create_api_key(settings: Settings, args: argparse.Namespace) -> int:
-    scopes = frozenset(Scope(s) for s in args.scope) if args.scope else frozenset(Scope)
+def _with_store(
+    settings: Settings, use_case: Callable[[StoreTransact], Coroutine[Any, Any, T]]
+) -> T:
+    """Run one use case against the (migrated) database."""
     _upgrade(settings)
     database = open_database(settings.database_url)
     try:
-        token = asyncio.run(issue_api_key(StoreTransact(database), args.tenant, scopes))
+        return asyncio.run(use_case(StoreTransact(database)))
     finally:
         database.close()
+
+
+def _create_api_key(settings: Settings, args: argparse.Namespace) -> int:
+    scopes = frozenset(Scope(s) for s in args.scope) if args.scope else frozenset(Scope)
+    token = _with_store(settings, lambda transact: issue_api_key(transact, args.tenant, scopes))
     scope_list = ", ".join(sorted(scopes))
     print(f"API key for tenant '{args.tenant}' with scopes {scope_list}. Shown once; store it now:")
     print(token)
     return 0
+
+
+def _list_api_keys(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        keys = _with_store(settings, lambda transact: list_api_keys(transact, args.tenant))
+    except NotFound as exc:
+        return _fail(exc.detail)
+    for key in keys:
+        scopes = ",".join(sorted(key.scopes))
+        print(f"{key.prefix}  {scopes:<10}  {_when(key.created_at)}  {_revoked(key)}")
+    return 0
+
+
+def _revoke_api_key(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        revocation = _with_store(settings, lambda transact: revoke_api_key(transact, args.key))
+    except NotFound as exc:
+        return _fail(exc.detail)
+    key = revocation.key
+    if not revocation.revoked_now:
+        print(f"API key {key.prefix} was already revoked at {_revoked(key)}; nothing changed.")
+        return 0
+    scopes = ", ".join(sorted(key.scopes))
+    print(f"Revoked API key {key.prefix} (id {key.id}, scopes {scopes}) at {_revoked(key)}.")
+    print(f"Note: {REVOCATION_BOUND}.")
+    return 0
+
+
+def _when(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _revoked(key: ApiKeySummary) -> str:
+    return "active" if key.revoked_at is None else _when(key.revoked_at)
+
+
+def _fail(message: str) -> int:
+    print(f"rapport: {message}", file=sys.stderr)
+    return 1
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -40,6 +40,18 @@ class Principal:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiKeySummary:
+    """An API key as an operator sees it: never its secret, nor the secret's hash."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    prefix: str
+    scopes: frozenset[Scope]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Patient:
     id: uuid.UUID
     tenant_id: uuid.UUID

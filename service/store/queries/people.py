@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Row, bindparam, insert, select, update
 
 from service.domain.instruments.model import Population
-from service.domain.records import Dyad, Patient, Practitioner, Scope, Tenant
+from service.domain.records import ApiKeySummary, Dyad, Patient, Practitioner, Scope, Tenant
 from service.store.prepared import Prepared
 from service.store.queries.base import (
     Queries,
@@ -82,10 +82,28 @@ class PeopleQueries(Queries):
         row = self._c.execute(select(api_keys).where(api_keys.c.prefix == prefix)).first()
         if row is None:
             return None
-        scopes = frozenset(Scope(s) for s in row.scopes.split(",") if s)
         return ApiKeyRecord(
-            row.id, row.tenant_id, row.secret_hash, scopes, row.revoked_at is not None
+            row.id, row.tenant_id, row.secret_hash, _scopes(row.scopes), row.revoked_at is not None
         )
+
+    def api_keys(self, tenant_id: uuid.UUID) -> list[ApiKeySummary]:
+        query = owned(api_keys, tenant_id).order_by(api_keys.c.created_at, api_keys.c.id)
+        return [_api_key(r) for r in self._c.execute(query)]
+
+    def api_key(self, tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKeySummary:
+        """The key of that id, which must exist (keys are revoked, never deleted)."""
+        query = owned(api_keys, tenant_id).where(api_keys.c.id == key_id)
+        return _api_key(self._c.execute(query).one())
+
+    def revoke_api_key(self, tenant_id: uuid.UUID, key_id: uuid.UUID, now: datetime) -> bool:
+        """Set ``revoked_at`` unless it is set already; True when this call revoked the key."""
+        result = self._c.execute(
+            update(api_keys)
+            .where(api_keys.c.tenant_id == tenant_id, api_keys.c.id == key_id)
+            .where(api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return result.rowcount == 1
 
     # Patients and practitioners --------------------------------------------------------
 
@@ -205,6 +223,14 @@ class PeopleQueries(Queries):
         if practitioner_id is not None:
             query = query.where(dyads.c.practitioner_id == practitioner_id)
         return [_dyad(r) for r in self._c.execute(page(query, dyads, after, limit))]
+
+
+def _scopes(text: str) -> frozenset[Scope]:
+    return frozenset(Scope(s) for s in text.split(",") if s)
+
+
+def _api_key(r: Row[Any]) -> ApiKeySummary:
+    return ApiKeySummary(r.id, r.tenant_id, r.prefix, _scopes(r.scopes), r.created_at, r.revoked_at)
 
 
 # Rows are read by position (the table's column order), so that a Core ``Row`` and a

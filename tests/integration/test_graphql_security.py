@@ -511,8 +511,8 @@ async def test_a_batch_is_refused(defaults: httpx.AsyncClient) -> None:
 async def test_documents_are_parsed_and_validated_once(
     defaults: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ParserCache and the validation cache: the same document twice is parsed once and
-    validated once."""
+    """The prepared-document cache (documents.py): the same document twice is parsed once
+    and validated once."""
     import graphql.language.parser as parser
     import strawberry.schema.schema as strawberry_schema
 

@@ -1,22 +1,22 @@
 """The per-request GraphQL context: built from the same dependencies as REST.
 
-Authentication runs through ``get_principal`` (the REST dependency), so a missing or wrong
-token is a 401 before any GraphQL runs. DataLoaders are created per request: a loader that
-lived for the process would cache one tenant's records for the next.
+Authentication runs through ``ApiKey`` (the REST dependency), so a missing or wrong token is
+a 401 before any GraphQL runs. DataLoaders are created per request: a loader that lived for
+the process would cache one tenant's records for the next.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from strawberry.dataloader import DataLoader
-from strawberry.fastapi import BaseContext
 
-from service.api.deps import PrincipalDep, ServicesDep
+from service.api.deps import ApiKey, services_of
 from service.bootstrap import Services
 from service.domain.alerts import Alert
 from service.domain.records import Administration, Dyad, Patient, Practitioner, Principal
@@ -35,15 +35,16 @@ class Loaders:
 
 
 @dataclass
-class Context(BaseContext):
+class Context:
     services: Services
     principal: Principal
-    loaders: Loaders = field(init=False)
 
-    def __post_init__(self) -> None:
-        super().__init__()
+    @cached_property
+    def loaders(self) -> Loaders:
+        """Built on first use, still once per request: ``score`` and the catalogue load
+        no records, and do not pay for five loaders."""
         batches, who = self.services.batches, self.principal
-        self.loaders = Loaders(
+        return Loaders(
             _loader(lambda ids: batches.patients(who, ids), None),
             _loader(lambda ids: batches.practitioners(who, ids), None),
             _loader(lambda ids: batches.dyads(who, ids), None),
@@ -64,8 +65,12 @@ def _loader(
     return DataLoader(load)
 
 
-async def get_context(services: ServicesDep, principal: PrincipalDep) -> Context:
-    return Context(services=services, principal=principal)
+_api_key = ApiKey()
 
 
-ContextDep: Any = Depends(get_context)
+async def get_context(request: Request) -> Context:
+    """One dependency, not one per part: FastAPI's cost is per dependency (deps.py)."""
+    return Context(services=services_of(request), principal=await _api_key(request))
+
+
+ContextDep = Annotated[Context, Depends(get_context)]

@@ -4,14 +4,13 @@ Strawberry's depth and alias limiters walk a fragment once per spread, so a few 
 tokens of nested fragments (F30 spreads F29 twice, which spreads F28 twice...) make them
 walk 2^30 nodes: a hang. This guard measures each fragment once (memoised; cycles are
 refused), multiplying counts through spreads, and stops the operation before graphql-core's
-own validation runs, so hostile documents answer with an error quickly. Validation results
-are cached per parsed document, as Strawberry's ValidationCache does.
+own validation runs, so hostile documents answer with an error quickly. documents.py runs
+it once per query text and keeps the verdict.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from graphql import (
@@ -19,17 +18,15 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
 )
-from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    max_tokens: int = 4_000  # checked by graphql-core's parser, which stops at the limit
     max_depth: int = 10
     max_aliases: int = 30
     max_fields: int = 2_000  # fields after expanding every fragment spread
@@ -116,39 +113,3 @@ def problems(document: DocumentNode, limits: Limits) -> Iterator[str]:
             yield f"{m.aliases} aliases exceed the limit of {limits.max_aliases}."
         if m.fields > limits.max_fields:
             yield f"{m.fields} fields (fragments expanded) exceed the limit of {limits.max_fields}."
-
-
-Validator = Callable[..., list[GraphQLError]]
-
-
-def cached_validator(maxsize: int = 256) -> Validator:
-    """One cache for the schema's lifetime; the extension itself is built per request."""
-    return functools.lru_cache(maxsize=maxsize)(validate_document)
-
-
-class GuardedValidation(SchemaExtension):
-    """The document limits first, then graphql-core's validation, cached per document.
-
-    Replaces Strawberry's ValidationCache, which validates unconditionally and would both
-    overwrite the guard's verdict and run the full rule set on a hostile document.
-    """
-
-    def __init__(self, limits: Limits, validate: Validator) -> None:
-        self.limits = limits
-        self._validate = validate
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        if document is not None and context.pre_execution_errors is None:
-            found = list(problems(document, self.limits))
-            if found:
-                context.pre_execution_errors = [
-                    GraphQLError(message, extensions={"code": "query-too-complex"})
-                    for message in found
-                ]
-            elif context.validation_rules:
-                context.pre_execution_errors = self._validate(
-                    context.schema._schema, document, context.validation_rules
-                )
-        yield

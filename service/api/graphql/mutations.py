@@ -18,7 +18,7 @@ from service.api.graphql.errors import (
     as_result,
 )
 from service.api.graphql.record_types import Administration, Alert, Dyad, Patient, Practitioner
-from service.api.graphql.scoring_types import ResponseInput, ScoreResult
+from service.api.graphql.scoring_types import ResponseInput, ScoreResult, answers_of
 from service.app.administrations import NewAdministration
 from service.app.records import NewDyad, NewPatient, NewPractitioner
 from service.domain.alerts import AlertStatus
@@ -107,10 +107,7 @@ class Mutation:
         self, info: Ctx, input: AdministrationInput, idempotency_key: str | None = None
     ) -> SubmitAdministrationResult:
         try:
-            answers = {
-                r.item: int(r.value) if float(r.value).is_integer() else r.value
-                for r in input.responses
-            }
+            answers = answers_of(input.responses)
             new = NewAdministration(
                 dyad_id=uuid_arg(input.dyad_id, "dyadId"),
                 instrument=input.instrument,

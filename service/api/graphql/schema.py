@@ -4,28 +4,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import strawberry
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-)
 from strawberry.types import Info
 
 from service.api.graphql.arguments import enum_arg, page_size, uuid_arg
+from service.api.graphql.compiled_resolvers import compile_resolvers
 from service.api.graphql.context import Context
-from service.api.graphql.errors import (
-    should_mask,
-)
-from service.api.graphql.guard import GuardedValidation, Limits, cached_validator
 from service.api.graphql.insight_types import Calibration, parse_id
 from service.api.graphql.mutations import Mutation
 from service.api.graphql.record_types import Alert, Dyad, Patient, Practitioner
-from service.api.graphql.resolve import domain_call, or_none
-from service.api.graphql.scoring_types import Instrument, ResponseInput, ScoreResult
+from service.api.graphql.resolve import domain_call, domain_value, or_none
+from service.api.graphql.scoring_types import (
+    Instrument,
+    ResponseInput,
+    ScoreResult,
+    answers_of,
+)
 from service.app.rendering import score_dict
 from service.domain.alerts import AlertKind, AlertStatus
 from service.domain.errors import InstrumentNotFound
@@ -41,22 +37,18 @@ class Query:
         return [Instrument.of(d) for d in info.context.services.instruments.list()]
 
     @strawberry.field
-    async def score(
+    def score(
         self,
         info: Ctx,
         instrument: str,
         responses: list[ResponseInput],
         population: str | None = None,
     ) -> ScoreResult:
-        answers: dict[str, object] = {}
-        for r in responses:
-            answers[r.item] = int(r.value) if float(r.value).is_integer() else r.value
-        instruments = info.context.services.instruments
-
-        async def run() -> ScoreResult:
-            return ScoreResult.of(score_dict(instruments.score(instrument, answers, population)))
-
-        return await domain_call(run())
+        # Synchronous, as the use case is: no coroutine for graphql-core to await.
+        scored = domain_value(
+            info.context.services.instruments.score, instrument, answers_of(responses), population
+        )
+        return ScoreResult.of(score_dict(scored))
 
     @strawberry.field
     def instrument(self, info: Ctx, id: str) -> Instrument | None:
@@ -154,17 +146,12 @@ async def _by_id(id: str, fetch: Callable[[uuid.UUID], Awaitable[T]]) -> T | Non
     return None if key is None else await or_none(fetch(key))
 
 
-def build_schema(introspection: bool = False, limits: Limits | None = None) -> strawberry.Schema:
-    limits = limits or Limits()
-    validate = cached_validator(maxsize=256)
-    extensions: list[Any] = [
-        lambda: MaxTokensLimiter(max_token_count=4_000),
-        # Depth, alias and field limits, measured in linear time (see guard.py for why not
-        # Strawberry's QueryDepthLimiter and MaxAliasesLimiter).
-        lambda: GuardedValidation(limits, validate),
-        lambda: ParserCache(maxsize=256),
-        lambda: MaskErrors(should_mask_error=should_mask),
-    ]
-    if not introspection:
-        extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+def build_schema() -> strawberry.Schema:
+    """The types and resolvers, arguments converted as compiled_resolvers.py builds them.
+
+    The schema carries no limits of its own (no Strawberry extensions): run documents
+    through ``execution.OperationRunner``, which parses, limits, validates, caches and masks.
+    """
+    schema = strawberry.Schema(query=Query, mutation=Mutation)
+    compile_resolvers(schema)
+    return schema

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
+from service.api.graphql.inputs import prebuilt_scalars
 from service.domain.instruments.model import InstrumentDefinition, Scale
 
 
@@ -129,10 +131,16 @@ def _scale(d: InstrumentDefinition, scale: Scale) -> InstrumentScale:
     )  # fmt: skip
 
 
+@prebuilt_scalars
 @strawberry.input
 class ResponseInput:
     item: str
     value: float
+
+
+def answers_of(responses: Iterable[ResponseInput]) -> dict[str, object]:
+    """REST's ``{"1": 2}`` from GraphQL's ``[{item: "1", value: 2}]``: whole numbers as ints."""
+    return {r.item: int(r.value) if float(r.value).is_integer() else r.value for r in responses}
 
 
 @strawberry.type

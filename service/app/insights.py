@@ -77,11 +77,10 @@ class Insights:
         wanted = sorted({instrument, *NHS_TT_PAIR}) if instrument in NHS_TT_PAIR else [instrument]
 
         def work(store: Store) -> ProgressView:
-            dyad = store.dyad(principal.tenant_id, dyad_id)
-            if dyad is None:
+            found = store.dyad_and_population(principal.tenant_id, dyad_id)
+            if found is None:
                 raise NotFound(f"No dyad {dyad_id}.")
-            patient = store.patient(principal.tenant_id, dyad.patient_id)
-            population = (patient.population if patient else None) or Population.ADULT
+            population = found[1] or Population.ADULT
             history = store.observations(principal.tenant_id, dyad_id, wanted)
             series = _series(history)
             view = ProgressView(
@@ -106,9 +105,10 @@ class Insights:
         client, therapist, rule = self._pair(instrument)
 
         def work(store: Store) -> ConcordanceView:
-            if store.dyad(principal.tenant_id, dyad_id) is None:
-                raise NotFound(f"No dyad {dyad_id}.")
             history = store.observations(principal.tenant_id, dyad_id, [client.id, therapist.id])
+            # Rows of the tenant's dyad prove it exists; only an empty history needs the check.
+            if not history and store.dyad(principal.tenant_id, dyad_id) is None:
+                raise NotFound(f"No dyad {dyad_id}.")
             rated: dict[str, list[Rated]] = {client.id: [], therapist.id: []}
             for name, r in history:
                 rated[name].append(r)

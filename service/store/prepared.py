@@ -46,13 +46,9 @@ class Prepared:
         self._statement = statement
         self._compiled: dict[str, _Compiled] = {}
 
-    def execute(self, connection: Connection, params: Mapping[str, Any]) -> Any:
-        """Run with ``params`` in the connection's open transaction; the DBAPI cursor."""
-        return self._execute(self._for(connection.dialect), connection, params)
-
     def rowcount(self, connection: Connection, params: Mapping[str, Any]) -> int:
-        """Run a write; how many rows it changed."""
-        cursor = self.execute(connection, params)
+        """Run a write in the connection's open transaction; how many rows it changed."""
+        cursor = self._execute(self._for(connection.dialect), connection, params)
         count: int = cursor.rowcount
         cursor.close()
         return count
@@ -108,6 +104,8 @@ class Prepared:
         connection._cursor_execute(cursor, compiled.sql, bound)
         return cursor
 
+    # Compiled on first use per dialect. Worker threads (PostgreSQL) may race to compile the
+    # same statement; they compute equal values and the last assignment wins, harmlessly.
     def _for(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)
         return found if found is not None else self._compile(dialect)

@@ -15,7 +15,12 @@ import httpx
 import pytest
 from graphql import GraphQLError
 
-from service.api.graphql.documents import TOO_COMPLEX, DocumentCache
+from service.api.graphql.documents import (
+    INVALID_QUERY,
+    SYNTAX_ERROR,
+    TOO_COMPLEX,
+    DocumentCache,
+)
 from service.api.graphql.execution import Operation, OperationRunner
 from service.api.graphql.guard import Limits
 from service.api.graphql.schema import build_schema
@@ -178,3 +183,20 @@ async def test_an_invalid_document_keeps_its_errors_when_repeated(
     assert answers[0] == answers[1]
     assert answers[0]["data"] is None
     assert "nope" in answers[0]["errors"][0]["message"]
+
+
+async def test_every_refusal_of_a_document_has_a_stable_code(client: httpx.AsyncClient) -> None:
+    """Clients branch on ``extensions.code``: not on messages, which graphql-core may reword."""
+    cases = {
+        "{ instruments { id ": SYNTAX_ERROR,  # not a document
+        "{ instruments { " + "id " * 5_000 + "} }": TOO_COMPLEX,  # past the token limit
+        "{ instruments { id nope } }": INVALID_QUERY,  # the schema has no such field
+        '{ score(instrument: "phq-9") { total } }': INVALID_QUERY,  # a required argument missing
+        "{ __schema { queryType { name } } }": INVALID_QUERY,  # introspection is off
+        DOUBLING: TOO_COMPLEX,  # the guard's alias limit
+    }
+    for document, code in cases.items():
+        for _ in range(2):  # prepared, then from the cache: the same code
+            answer = await gql(client, document)
+            assert answer.get("data") is None, answer
+            assert set(error_codes(answer)) == {code}, (document[:40], answer)

@@ -34,7 +34,9 @@ from strawberry.schema.schema import validate_document
 
 from service.api.graphql.guard import Limits, problems
 
-TOO_COMPLEX = "query-too-complex"
+TOO_COMPLEX = "query-too-complex"  # the guard's limits, and the parser's token limit
+SYNTAX_ERROR = "syntax-error"  # the text is not a GraphQL document
+INVALID_QUERY = "invalid-query"  # a document the schema refuses (unknown field, bad argument)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +72,26 @@ class DocumentCache:
         return self._cached(query)
 
     def _prepare(self, query: str) -> Prepared:
-        document = parse(query, max_tokens=self.limits.max_tokens)  # GraphQLError: not cached
+        try:
+            document = parse(query, max_tokens=self.limits.max_tokens)
+        except GraphQLError as error:  # raised to the caller, not cached
+            raise _coded(error, _parse_code(error)) from error
         if found := list(problems(document, self.limits)):
             errors = (GraphQLError(m, extensions={"code": TOO_COMPLEX}) for m in found)
             return Prepared(document, tuple(errors))
         # Strawberry's validate_document: graphql-core's rules plus Strawberry's own.
-        return Prepared(document, tuple(validate_document(self.schema, document, self.rules)))
+        invalid = validate_document(self.schema, document, self.rules)
+        return Prepared(document, tuple(_coded(e, INVALID_QUERY) for e in invalid))
+
+
+def _parse_code(error: GraphQLError) -> str:
+    # graphql-core says so only in its message: "Document contains more than N tokens."
+    return TOO_COMPLEX if "tokens" in error.message else SYNTAX_ERROR
+
+
+def _coded(error: GraphQLError, code: str) -> GraphQLError:
+    """The same error with a stable ``extensions.code``, as every other error has."""
+    return GraphQLError(
+        error.message, source=error.source, positions=error.positions,
+        original_error=error.original_error, extensions={**(error.extensions or {}), "code": code},
+    )  # fmt: skip

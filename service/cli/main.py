@@ -57,7 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list-api-keys": _list_api_keys,
         "revoke-api-key": _revoke_api_key,
     }[args.command]
-    return handler(settings, args)
+    try:
+        return handler(settings, args)
+    except NotFound as exc:  # an unknown tenant or key prefix: said on stderr, exit 1
+        return _fail(exc.detail)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -146,10 +149,7 @@ def _create_api_key(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _list_api_keys(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        keys = _with_store(settings, lambda transact: list_api_keys(transact, args.tenant))
-    except NotFound as exc:
-        return _fail(exc.detail)
+    keys = _with_store(settings, lambda transact: list_api_keys(transact, args.tenant))
     for key in keys:
         scopes = ",".join(sorted(key.scopes))
         print(f"{key.prefix}  {scopes:<10}  {_when(key.created_at)}  {_revoked(key)}")
@@ -157,10 +157,7 @@ def _list_api_keys(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _revoke_api_key(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        revocation = _with_store(settings, lambda transact: revoke_api_key(transact, args.key))
-    except NotFound as exc:
-        return _fail(exc.detail)
+    revocation = _with_store(settings, lambda transact: revoke_api_key(transact, args.key))
     key = revocation.key
     if not revocation.revoked_now:
         print(f"API key {key.prefix} was already revoked at {_revoked(key)}; nothing changed.")

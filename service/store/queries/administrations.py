@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Connection, Row, Select, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.domain.concordance import Rated
@@ -32,28 +32,44 @@ _SERIES = select(
 ).where(_A.c.tenant_id == bindparam("tenant_id"), _A.c.dyad_id == bindparam("dyad_id"))  # fmt: skip
 # Alert evaluation reads one instrument's totals on every stored administration.
 _SERIES_TOTALS = Prepared(
-    select(_A.c.id, _A.c.session_number, _A.c.completed_at, _A.c.total)
-    .where(_A.c.tenant_id == bindparam("tenant_id"), _A.c.dyad_id == bindparam("dyad_id"),
-           _A.c.instrument == bindparam("instrument"))
+    _SERIES.with_only_columns(_A.c.id, _A.c.session_number, _A.c.completed_at, _A.c.total)
+    .where(_A.c.instrument == bindparam("instrument"))
     .order_by(_A.c.id)
 )  # fmt: skip
+
+
+class _OfInstruments:
+    """A scored-rows query restricted to some instruments: prepared for one instrument or a
+    client form with its pair (parameters ``i0``, ``i1``), through Core for any other count."""
+
+    def __init__(self, query: Select[Any]) -> None:
+        self._query = query
+        self._prepared = {
+            n: Prepared(query.where(_A.c.instrument.in_([bindparam(f"i{i}") for i in range(n)]))
+                        .order_by(_A.c.id))
+            for n in (1, 2)
+        }  # fmt: skip
+
+    def rated(
+        self, connection: Connection, params: dict[str, Any], instruments: Sequence[str]
+    ) -> list[tuple[str, Rated]]:
+        """Oldest first, each as (instrument, its total and subscale scores)."""
+        params = params | {f"i{i}": name for i, name in enumerate(instruments)}
+        prepared = self._prepared.get(len(instruments))
+        if prepared is not None:
+            rows: Sequence[Sequence[Any]] = prepared.rows(connection, params)
+        else:
+            query = self._query.where(_A.c.instrument.in_(instruments)).order_by(_A.c.id)
+            rows = connection.execute(query, params).all()
+        return [
+            (instrument, Rated(Observation(id_, session, completed_at, total), scale_scores))
+            for id_, instrument, session, completed_at, total, scale_scores in rows
+        ]
+
+
+_OBSERVATIONS = _OfInstruments(_SERIES)
 # A client form and its therapist form in one session (alert evaluation of an alliance form).
-_SESSION_RATINGS = {
-    n: Prepared(
-        _SERIES.where(
-            _A.c.session_number == bindparam("session"),
-            _A.c.instrument.in_([bindparam(f"i{i}") for i in range(n)]),
-        ).order_by(_A.c.id)
-    )
-    for n in (1, 2)
-}
-# One statement per number of instruments asked for (one, or a client form with its pair).
-_OBSERVATIONS = {
-    n: Prepared(
-        _SERIES.where(_A.c.instrument.in_([bindparam(f"i{i}") for i in range(n)])).order_by(_A.c.id)
-    )
-    for n in (1, 2)
-}
+_SESSION_RATINGS = _OfInstruments(_SERIES.where(_A.c.session_number == bindparam("session")))
 
 
 class AdministrationQueries(Queries):
@@ -116,18 +132,8 @@ class AdministrationQueries(Queries):
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instruments: Sequence[str]
     ) -> list[tuple[str, Rated]]:
         """Scored history of some instruments in one dyad, oldest first."""
-        params: dict[str, Any] = {"tenant_id": tenant_id, "dyad_id": dyad_id}
-        params.update((f"i{i}", name) for i, name in enumerate(instruments))
-        prepared = _OBSERVATIONS.get(len(instruments))
-        if prepared is not None:
-            rows: Sequence[Sequence[Any]] = prepared.rows(self._c, params)
-        else:
-            query = _SERIES.where(_A.c.instrument.in_(instruments)).order_by(_A.c.id)
-            rows = self._c.execute(query, params).all()
-        return [
-            (instrument, Rated(Observation(id_, session, completed_at, total), scale_scores))
-            for id_, instrument, session, completed_at, total, scale_scores in rows
-        ]
+        params = {"tenant_id": tenant_id, "dyad_id": dyad_id}
+        return _OBSERVATIONS.rated(self._c, params, instruments)
 
     def series(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str
@@ -142,13 +148,8 @@ class AdministrationQueries(Queries):
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, session: int, instruments: Sequence[str]
     ) -> list[tuple[str, Rated]]:
         """The scored administrations of some instruments in one session, oldest first."""
-        params: dict[str, Any] = {"tenant_id": tenant_id, "dyad_id": dyad_id, "session": session}
-        params.update((f"i{i}", name) for i, name in enumerate(instruments))
-        rows = _SESSION_RATINGS[len(instruments)].rows(self._c, params)
-        return [
-            (instrument, Rated(Observation(id_, session, completed_at, total), scale_scores))
-            for id_, instrument, session, completed_at, total, scale_scores in rows
-        ]
+        params = {"tenant_id": tenant_id, "dyad_id": dyad_id, "session": session}
+        return _SESSION_RATINGS.rated(self._c, params, instruments)
 
     def practitioner_totals(
         self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, instruments: Sequence[str]

@@ -13,6 +13,7 @@ from the database to check a run's responses against what was stored.
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import subprocess
@@ -35,6 +36,17 @@ from service.store.urls import driver_url
 HOST = "127.0.0.1"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgres")
+
+
+def parse_backends(value: str, parser: argparse.ArgumentParser) -> tuple[str, ...]:
+    """``--backends sqlite,postgres`` as a tuple; an unknown name is a usage error."""
+    chosen = tuple(b for b in value.split(",") if b)
+    for b in chosen:
+        if b not in BACKENDS:
+            parser.error(f"unknown backend {b!r}")
+    return chosen
+
+
 TABLES: dict[str, Table] = {
     "administrations": administrations,
     "idempotency_keys": idempotency_keys,

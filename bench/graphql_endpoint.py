@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -42,7 +41,7 @@ from score_endpoint import (
     cpu_plan,
     create_api_key,
     migrate,
-    stop_on_signals,
+    run_main,
     warn_if_busy,
 )
 from scorer import complete_responses
@@ -277,10 +276,7 @@ def settings_from(argv: list[str] | None = None) -> GraphqlSettings:
     parser.add_argument("--connections", type=int, default=d.connections)
     parser.add_argument("--pg-admin-url", default=d.pg_admin_url)
     a = parser.parse_args(argv)
-    chosen = tuple(b for b in a.backends.split(",") if b)
-    for b in chosen:
-        if b not in db.BACKENDS:
-            parser.error(f"unknown backend {b!r}")
+    chosen = db.parse_backends(a.backends, parser)
     return replace(
         d, backends=chosen, duration=a.duration, warmup=a.warmup, rounds=a.rounds,
         connections=a.connections, pg_admin_url=a.pg_admin_url,
@@ -288,7 +284,6 @@ def settings_from(argv: list[str] | None = None) -> GraphqlSettings:
 
 
 def main() -> int:
-    stop_on_signals()
     s = settings_from()
     print(header(s), flush=True)
     runs = run(s)
@@ -298,8 +293,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        raise SystemExit(130) from None
+    run_main(main)

@@ -37,7 +37,6 @@ import asyncio
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -49,7 +48,7 @@ from typing import Any
 
 import backends as db
 import httpx
-from score_endpoint import cpu_plan, migrate, serving, stop_on_signals, warn_if_busy
+from score_endpoint import cpu_plan, migrate, run_main, serving, warn_if_busy
 
 from service.api.app import create_app
 from service.app.auth import issue_api_key
@@ -403,10 +402,7 @@ def settings_from(argv: list[str] | None = None) -> InsightsSettings:
     parser.add_argument("--modes", default=",".join(d.modes))
     parser.add_argument("--pg-admin-url", default=d.pg_admin_url)
     a = parser.parse_args(argv)
-    chosen = tuple(b for b in a.backends.split(",") if b)
-    for b in chosen:
-        if b not in db.BACKENDS:
-            parser.error(f"unknown backend {b!r}")
+    chosen = db.parse_backends(a.backends, parser)
     return replace(
         d, backends=chosen, sessions=a.sessions, calibration_dyads=a.calibration_dyads,
         calibration_sessions=a.calibration_sessions, seconds=a.seconds, warmup=a.warmup,
@@ -415,7 +411,6 @@ def settings_from(argv: list[str] | None = None) -> InsightsSettings:
 
 
 def main() -> int:
-    stop_on_signals()
     s = settings_from()
     print(header(s), flush=True)
     results = run(s)
@@ -425,8 +420,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        raise SystemExit(130) from None
+    run_main(main)

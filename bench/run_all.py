@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import time
 from dataclasses import replace
 
@@ -99,7 +98,6 @@ def scorer_summary(results: list[scorer.InstrumentFigures]) -> list[str]:
 
 
 def main() -> int:
-    score_endpoint.stop_on_signals()
     args = _args()
     repeats, seconds = (3, 0.05) if args.quick else (7, 0.2)
     started = time.monotonic()
@@ -139,8 +137,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        sys.exit(130)
+    score_endpoint.run_main(main)

@@ -28,10 +28,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from scorer import complete_responses
 
@@ -134,6 +135,17 @@ def stop_on_signals() -> None:
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, interrupt)
+
+
+def run_main(main: Callable[[], int]) -> NoReturn:
+    """Run a benchmark's ``main`` with SIGTERM and SIGHUP stopping it like Ctrl-C, and exit
+    with its status (130 when interrupted: every server was stopped by a ``finally``)."""
+    stop_on_signals()
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted; servers stopped", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 # -- processes --------------------------------------------------------------------------------
@@ -490,7 +502,6 @@ def settings_from(argv: list[str] | None = None) -> BenchSettings:
 
 
 def main() -> int:
-    stop_on_signals()
     s = settings_from()
     _, load_prefix = cpu_plan()
     print(header(s, choose_tool(s.loadgen), bool(load_prefix)), flush=True)
@@ -500,8 +511,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        raise SystemExit(130) from None
+    run_main(main)

@@ -57,7 +57,7 @@ from score_endpoint import (
     cpu_plan,
     create_api_key,
     migrate,
-    stop_on_signals,
+    run_main,
     warn_if_busy,
 )
 from scorer import complete_responses
@@ -518,10 +518,7 @@ def settings_from(argv: list[str] | None = None) -> StoreSettings:
         help="only the score and store runs, alerts on and off (more rounds for less noise)",
     )
     a = parser.parse_args(argv)
-    chosen = tuple(b for b in a.backends.split(",") if b)
-    for b in chosen:
-        if b not in db.BACKENDS:
-            parser.error(f"unknown backend {b!r}")
+    chosen = db.parse_backends(a.backends, parser)
     return replace(
         d, backends=chosen, duration=a.duration, warmup=a.warmup, rounds=a.rounds,
         connections=a.connections, dyads=a.dyads, sessions=a.sessions,
@@ -531,7 +528,6 @@ def settings_from(argv: list[str] | None = None) -> StoreSettings:
 
 
 def main() -> int:
-    stop_on_signals()
     s = settings_from()
     print(header(s), flush=True)
     measures = run(s)
@@ -541,8 +537,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        raise SystemExit(130) from None
+    run_main(main)

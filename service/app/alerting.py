@@ -25,13 +25,14 @@ from service.domain.alerts import (
     AlertStatus,
     Evidence,
     evaluate,
-    reads_series,
 )
 from service.domain.concordance import Rated, pair_sessions
 from service.domain.errors import Conflict, NotFound
 from service.domain.ids import new_id
 from service.domain.instruments.model import InstrumentDefinition, Respondent
+from service.domain.progress import Observation
 from service.domain.records import Administration, Patient, Principal, Scope
+from service.domain.series_summary import SeriesRules, Signals, summarize_new
 
 
 def raise_alerts(
@@ -44,7 +45,8 @@ def raise_alerts(
 ) -> list[Alert]:
     """Evaluate the rules for a just-stored administration; store and return new alerts."""
     tenant_id, dyad_id = principal.tenant_id, administration.dyad_id
-    series = store.series(tenant_id, dyad_id, definition.id) if reads_series(definition) else []
+    policy = rules.alert_policy(definition)
+    signals = _series_signals(store, tenant_id, administration, policy.series_rules(definition))
     pair = None
     if definition.paired_form is not None:
         paired = instruments.get(definition.paired_form)
@@ -71,11 +73,12 @@ def raise_alerts(
             ):
                 pair = None  # this session's pair predates the new administration
     evidence = Evidence(
-        definition, administration.id, administration.session, administration.score, series, pair
-    )
+        definition, administration.id, administration.session, administration.score, signals,
+        pair,
+    )  # fmt: skip
     raised = []
     now = datetime.now(UTC)
-    for candidate in evaluate(evidence, rules.alert_policy(definition)):
+    for candidate in evaluate(evidence, policy):
         alert = Alert(
             id=new_id(),
             tenant_id=principal.tenant_id,
@@ -91,6 +94,28 @@ def raise_alerts(
             record(store, principal, "alert.raise", "alert", alert.id)
             raised.append(alert)
     return raised
+
+
+def _series_signals(
+    store: Store, tenant_id: uuid.UUID, administration: Administration, rules: SeriesRules
+) -> Signals:
+    """What the series rules find at the new administration, keeping the series' summary
+    current: one step from the saved summary when it can, else a fold of the whole series."""
+    if not rules.reads_history:
+        return Signals()
+    dyad_id, instrument = administration.dyad_id, administration.instrument
+    total = administration.score.get("total")  # as the store reads it back: a float
+    new = Observation(
+        administration.id, administration.session, administration.completed_at,
+        None if total is None else float(total),
+    )  # fmt: skip
+    found = store.series_summary(tenant_id, dyad_id, instrument)
+    saved, now = found if found is not None else (None, 0)
+    summary, signals = summarize_new(
+        saved, now, new, rules, lambda: store.series(tenant_id, dyad_id, instrument)
+    )
+    store.save_series_summary(tenant_id, dyad_id, instrument, summary)
+    return signals
 
 
 def _by_instrument(history: list[tuple[str, Rated]]) -> dict[str, list[Rated]]:

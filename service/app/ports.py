@@ -21,6 +21,7 @@ from service.domain.records import (
     Scope,
     Tenant,
 )
+from service.domain.series_summary import SavedSummary
 
 T = TypeVar("T")
 
@@ -125,6 +126,12 @@ class Store(Protocol):
     def practitioner_totals(
         self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, instruments: Sequence[str]
     ) -> list[tuple[uuid.UUID, str, Observation]]: ...
+    def series_summary(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str
+    ) -> tuple[SavedSummary, int] | None: ...
+    def save_series_summary(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, saved: SavedSummary
+    ) -> None: ...
     def add_alert(self, alert: Alert, evidence_key: str) -> bool: ...
     def alert(self, tenant_id: uuid.UUID, alert_id: uuid.UUID) -> Alert | None: ...
     def alerts(

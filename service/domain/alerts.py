@@ -13,7 +13,6 @@ descriptive information rather than an outcome predictor.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -22,15 +21,8 @@ from typing import Any
 from service.domain.concordance import RULE_VERSION as CONCORDANCE_RULE
 from service.domain.concordance import PairedRating
 from service.domain.instruments.model import Construct, InstrumentDefinition, Respondent
-from service.domain.progress import Observation, latest_per_session
-from service.domain.ruptures import (
-    NOT_ON_TRACK_RULE_VERSION,
-    RUPTURE_RULE_VERSION,
-    RuptureRule,
-    not_on_track,
-    ruptures,
-    session_drops,
-)
+from service.domain.ruptures import NOT_ON_TRACK_RULE_VERSION, RUPTURE_RULE_VERSION, RuptureRule
+from service.domain.series_summary import SeriesRules, Signals
 
 
 class AlertKind(StrEnum):
@@ -87,6 +79,10 @@ class AlertPolicy:
     rupture: RuptureRule = field(default_factory=RuptureRule)
     not_on_track_by_session: int = 6
 
+    def series_rules(self, definition: InstrumentDefinition) -> SeriesRules:
+        """What the series rules need of this policy for one instrument."""
+        return SeriesRules.of(definition, self.rupture, self.not_on_track_by_session)
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
@@ -96,23 +92,10 @@ class Evidence:
     administration_id: uuid.UUID
     session: int
     score: dict[str, Any]  # the stored score result
-    # This instrument's scored history, the new one included (may be empty when
-    # ``reads_series`` says no rule reads it).
-    series: Sequence[Observation]
+    # What the series rules (ruptures, drops, not-on-track) find at this administration,
+    # from its history (service.domain.series_summary); none when no rule reads it.
+    signals: Signals = field(default_factory=Signals)
     pair: PairedRating | None = None  # the session's client/therapist pair, if completed
-
-
-def reads_series(definition: InstrumentDefinition) -> bool:
-    """Whether ``evaluate`` looks at the instrument's history for this definition.
-
-    Ruptures and session drops read the client's alliance series; not-on-track and reliable
-    deterioration read an outcome series, and only where a reliable-change threshold exists.
-    Everything else (risk items, a low alliance, discordance) needs the new administration
-    and, for discordance, its own session only; storing skips reading the history then.
-    """
-    if definition.construct is Construct.ALLIANCE:
-        return definition.respondent is Respondent.CLIENT
-    return definition.total.reliable_change is not None
 
 
 def evaluate(evidence: Evidence, policy: AlertPolicy) -> list[AlertCandidate]:
@@ -163,43 +146,36 @@ def _alliance(evidence: Evidence, policy: AlertPolicy) -> list[AlertCandidate]:
                  "total": evidence.score.get("total")},
             )
         )  # fmt: skip
-    for r in ruptures(evidence.series, d.direction, policy.rupture):
-        if r.administration_id == evidence.administration_id:
-            found.append(
-                AlertCandidate(
-                    AlertKind.RUPTURE, Severity.MEDIUM, f"rupture:{admin}", RUPTURE_RULE_VERSION,
-                    {"administration_id": admin, "session": r.session, "score": r.score,
-                     "baseline": r.baseline, "threshold": r.threshold,
-                     "baseline_sessions": policy.rupture.baseline_sessions,
-                     "drop_sds": policy.rupture.drop_sds},
-                )
-            )  # fmt: skip
-    if policy.rupture.session_drop is not None:
-        for drop in session_drops(evidence.series, d.direction, policy.rupture.session_drop):
-            if drop.administration_id == evidence.administration_id:
-                found.append(
-                    AlertCandidate(
-                        AlertKind.RUPTURE, Severity.MEDIUM, f"drop:{admin}",
-                        f"{RUPTURE_RULE_VERSION}:session-drop",
-                        {"administration_id": admin, "session": drop.session,
-                         "previous": drop.previous, "score": drop.score,
-                         "minimum_drop": policy.rupture.session_drop},
-                    )
-                )  # fmt: skip
+    r = evidence.signals.rupture
+    if r is not None:
+        found.append(
+            AlertCandidate(
+                AlertKind.RUPTURE, Severity.MEDIUM, f"rupture:{admin}", RUPTURE_RULE_VERSION,
+                {"administration_id": admin, "session": r.session, "score": r.score,
+                 "baseline": r.baseline, "threshold": r.threshold,
+                 "baseline_sessions": policy.rupture.baseline_sessions,
+                 "drop_sds": policy.rupture.drop_sds},
+            )
+        )  # fmt: skip
+    drop = evidence.signals.drop
+    if drop is not None:
+        found.append(
+            AlertCandidate(
+                AlertKind.RUPTURE, Severity.MEDIUM, f"drop:{admin}",
+                f"{RUPTURE_RULE_VERSION}:session-drop",
+                {"administration_id": admin, "session": drop.session,
+                 "previous": drop.previous, "score": drop.score,
+                 "minimum_drop": policy.rupture.session_drop},
+            )
+        )  # fmt: skip
     return found
 
 
 def _outcome(evidence: Evidence, policy: AlertPolicy) -> list[AlertCandidate]:
     d = evidence.definition
-    signals = not_on_track(
-        evidence.series, d.direction, d.total.reliable_change, policy.not_on_track_by_session
-    )
     found = []
-    scored = [o for o in latest_per_session(evidence.series) if o.total is not None]
-    first = scored[0].session if scored else None  # the session change is measured from
-    for signal in signals:
-        if signal.administration_id != evidence.administration_id:
-            continue  # raised when that administration was stored
+    first = evidence.signals.first_session
+    for signal in evidence.signals.not_on_track:
         details = {
             "administration_id": str(signal.administration_id),
             "session": signal.session,

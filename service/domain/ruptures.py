@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
@@ -71,18 +71,16 @@ def ruptures(
     observations: Sequence[Observation], direction: Direction, rule: RuptureRule = RuptureRule()
 ) -> list[Rupture]:
     """Ruptures in an alliance series where higher means a stronger alliance."""
-    scored = [o for o in latest_per_session(observations) if o.total is not None]
-    sign = 1.0 if direction is Direction.HIGHER_IS_BETTER else -1.0
+    scored = scored_sessions(observations)
+    sign = orientation(direction)
     values = [sign * o.total for o in scored]  # type: ignore[operator]
     found = []
     k = rule.baseline_sessions
     for t in range(k, len(scored)):
-        window = values[t - k : t]
-        baseline = math.fsum(window) / k
-        spread = max(_sd(window), rule.min_spread)
-        threshold = baseline - rule.drop_sds * spread
-        if values[t] >= threshold:
+        below = rupture_threshold(values[t - k : t], values[t], rule)
+        if below is None:
             continue
+        baseline, threshold = below
         status, repaired_at = RepairStatus.OPEN, None
         later = [
             (scored[j].session, values[j])
@@ -108,17 +106,42 @@ def ruptures(
     return found
 
 
+def rupture_threshold(
+    window: Sequence[float], value: float, rule: RuptureRule
+) -> tuple[float, float] | None:
+    """(baseline, threshold) when ``value`` falls below the previous k values' baseline by
+    m spreads, else None; all values oriented so that higher is a stronger alliance."""
+    baseline = math.fsum(window) / len(window)
+    threshold = baseline - rule.drop_sds * max(_sd(window), rule.min_spread)
+    return (baseline, threshold) if value < threshold else None
+
+
+def orientation(direction: Direction) -> float:
+    """The sign that turns a score into 'higher is better'."""
+    return 1.0 if direction is Direction.HIGHER_IS_BETTER else -1.0
+
+
+def scored_sessions(observations: Iterable[Observation]) -> list[Observation]:
+    """The series the rules read: each session's latest administration, when it is scored."""
+    return [o for o in latest_per_session(observations) if o.total is not None]
+
+
 def session_drops(
     observations: Sequence[Observation], direction: Direction, minimum: float
 ) -> list[Drop]:
-    scored = [o for o in latest_per_session(observations) if o.total is not None]
+    scored = scored_sessions(observations)
     drops = []
     for before, after in pairwise(scored):
         assert before.total is not None
         assert after.total is not None
-        if -improvement(direction, after.total - before.total) >= minimum - 1e-9:
+        if dropped(before.total, after.total, direction, minimum):
             drops.append(Drop(after.session, after.administration_id, before.total, after.total))
     return drops
+
+
+def dropped(before: float, after: float, direction: Direction, minimum: float) -> bool:
+    """Whether the score fell by at least ``minimum`` points from one session to the next."""
+    return -improvement(direction, after - before) >= minimum - 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +150,42 @@ class NotOnTrack:
     session: int
     administration_id: uuid.UUID
     change: float
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """What not-on-track remembers of a series folded so far, in session order."""
+
+    first_session: int | None = None  # the session change is measured from
+    first_total: float = 0.0
+    improved: bool = False
+    deteriorated: bool = False
+    stalled: bool = False
+
+
+def track(
+    state: Track, o: Observation, direction: Direction, rc: ReliableChange, by_session: int
+) -> tuple[Track, list[NotOnTrack]]:
+    """Fold one more scored session (after all folded ones) into ``state``: the new state
+    and the signals raised at that session."""
+    assert o.total is not None
+    if state.first_session is None:
+        return Track(o.session, o.total), []
+    change = o.total - state.first_total
+    reliable, gain = rc.is_reliable(change), improvement(direction, change)
+    improved = state.improved or (reliable and gain > 0)
+    signals = []
+    deteriorated = state.deteriorated
+    if reliable and gain < 0 and not deteriorated:
+        deteriorated = True
+        signals.append(NotOnTrack("reliable-deterioration", o.session, o.administration_id, change))
+    stalled = state.stalled
+    if o.session >= by_session and not improved and not stalled:
+        stalled = True
+        signals.append(
+            NotOnTrack("no-reliable-improvement", o.session, o.administration_id, change)
+        )
+    return Track(state.first_session, state.first_total, improved, deteriorated, stalled), signals
 
 
 def not_on_track(
@@ -139,28 +198,10 @@ def not_on_track(
     without any reliable improvement so far; either may be absent."""
     if rc is None:
         return []
-    scored = [o for o in latest_per_session(observations) if o.total is not None]
-    if len(scored) < 2:
-        return []
-    first = scored[0].total
-    assert first is not None
-    signals: list[NotOnTrack] = []
-    improved = stalled = deteriorated = False
-    for o in scored[1:]:
-        assert o.total is not None
-        change = o.total - first
-        reliable, gain = rc.is_reliable(change), improvement(direction, change)
-        improved = improved or (reliable and gain > 0)
-        if reliable and gain < 0 and not deteriorated:
-            deteriorated = True
-            signals.append(
-                NotOnTrack("reliable-deterioration", o.session, o.administration_id, change)
-            )
-        if o.session >= by_session and not improved and not stalled:
-            stalled = True
-            signals.append(
-                NotOnTrack("no-reliable-improvement", o.session, o.administration_id, change)
-            )
+    state, signals = Track(), []
+    for o in scored_sessions(observations):
+        state, found = track(state, o, direction, rc, by_session)
+        signals.extend(found)
     return signals
 
 

@@ -186,3 +186,19 @@ class AlertTable(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(TZ)
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolved_note: Mapped[str | None] = mapped_column(Text)
+
+
+class SeriesSummaryTable(Base):
+    """Alert evaluation's summary of one dyad's series of one instrument
+    (service.domain.series_summary). Derived data: rebuilt from the administrations
+    whenever it does not cover them exactly."""
+
+    __tablename__ = "series_summaries"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    dyad_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dyads.id"), primary_key=True)
+    instrument: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rules_key: Mapped[str] = mapped_column(String(32))
+    administrations: Mapped[int] = mapped_column(Integer)
+    last_session: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -22,6 +22,7 @@ from service.store.tables import (
     IdempotencyKeyTable,
     PatientTable,
     PractitionerTable,
+    SeriesSummaryTable,
     SessionTable,
     TenantTable,
 )
@@ -36,6 +37,7 @@ idempotency_keys: Table = IdempotencyKeyTable.__table__  # type: ignore[assignme
 tenants: Table = TenantTable.__table__  # type: ignore[assignment]
 api_keys: Table = ApiKeyTable.__table__  # type: ignore[assignment]
 alerts: Table = AlertTable.__table__  # type: ignore[assignment]
+series_summaries: Table = SeriesSummaryTable.__table__  # type: ignore[assignment]
 
 
 def owned(table: Table, tenant_id: uuid.UUID | BindParameter[Any]) -> Select[Any]:

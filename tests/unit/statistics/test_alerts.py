@@ -22,7 +22,6 @@ from service.domain.alerts import (
     Evidence,
     Severity,
     evaluate,
-    reads_series,
 )
 from service.domain.concordance import Direction as PairDirection
 from service.domain.concordance import PairedRating
@@ -30,6 +29,7 @@ from service.domain.instruments.catalogue import load_catalogue
 from service.domain.instruments.model import Direction
 from service.domain.progress import Observation
 from service.domain.ruptures import RuptureRule
+from service.domain.series_summary import Signals, fold
 from tests.unit.instruments.conftest import answers, definition, score
 from tests.unit.statistics.builders import obs, series
 
@@ -47,16 +47,20 @@ def evidence_at(
     index: int = -1,
     score: dict[str, Any] | None = None,
     pair: PairedRating | None = None,
+    policy: AlertPolicy = DEFAULT,
 ) -> Evidence:
-    """Evidence for storing ``history[index]``, with the whole history as the series."""
+    """Evidence for storing ``history[index]``: what the series rules of ``policy`` find
+    there, folding the whole history."""
     new = history[index]
     assert new.total is not None
+    d = definition(instrument)
+    _, signals = fold(history, policy.series_rules(d), new.administration_id)
     return Evidence(
-        definition(instrument),
+        d,
         new.administration_id,
         new.session,
         score if score is not None else plain(new.total),
-        history,
+        signals,
         pair,
     )
 
@@ -166,7 +170,7 @@ def test_a_session_drop_is_raised_when_the_policy_sets_a_minimum() -> None:
     policy = AlertPolicy(rupture=RuptureRule(session_drop=4.0))
     history = series([38, 33])
     admin = str(history[1].administration_id)
-    (c,) = evaluate(evidence_at("srs", history), policy)
+    (c,) = evaluate(evidence_at("srs", history, policy=policy), policy)
     assert c.kind is AlertKind.RUPTURE
     assert c.evidence_key == f"drop:{admin}"
     assert c.rule == "rupture-1:session-drop"
@@ -180,7 +184,7 @@ def test_a_session_drop_is_raised_when_the_policy_sets_a_minimum() -> None:
     # no minimum set (the default): no drop alert
     assert evaluate(evidence_at("srs", history), DEFAULT) == []
     # a drop of 3 is below the minimum of 4
-    assert evaluate(evidence_at("srs", series([38, 35])), policy) == []
+    assert evaluate(evidence_at("srs", series([38, 35]), policy=policy), policy) == []
 
 
 def test_therapist_forms_raise_no_ruptures_drops_or_alliance_low() -> None:
@@ -189,7 +193,8 @@ def test_therapist_forms_raise_no_ruptures_drops_or_alliance_low() -> None:
     policy = AlertPolicy(rupture=RuptureRule(session_drop=4.0))
     history = series([48, 50, 49, 30])
     assert definition("wai-sr-t").respondent.value == "therapist"
-    candidates = evaluate(evidence_at("wai-sr-t", history, score=plain(30, True)), policy)
+    therapist = evidence_at("wai-sr-t", history, score=plain(30, True), policy=policy)
+    candidates = evaluate(therapist, policy)
     assert candidates == []
 
 
@@ -197,7 +202,8 @@ def test_the_client_form_of_the_same_series_does_raise_them() -> None:
     # WAI-SR 48, 50, 49 -> mean 49, SD 1, threshold 47; 30 < 47 -> rupture; drop 19 >= 4
     policy = AlertPolicy(rupture=RuptureRule(session_drop=4.0))
     history = series([48, 50, 49, 30])
-    kinds = [c.evidence_key.split(":")[0] for c in evaluate(evidence_at("wai-sr", history), policy)]
+    client = evidence_at("wai-sr", history, policy=policy)
+    kinds = [c.evidence_key.split(":")[0] for c in evaluate(client, policy)]
     assert kinds == ["rupture", "drop"]
 
 
@@ -295,7 +301,7 @@ def test_not_on_track_by_session_six() -> None:
 
 def test_not_on_track_session_is_a_policy_setting() -> None:
     policy = AlertPolicy(not_on_track_by_session=4)
-    (c,) = evaluate(evidence_at("phq-9", series([15, 14, 13, 12])), policy)
+    (c,) = evaluate(evidence_at("phq-9", series([15, 14, 13, 12]), policy=policy), policy)
     assert c.rule == "not-on-track-1:no-reliable-improvement-by-4"
 
 
@@ -325,7 +331,7 @@ def srs_everything() -> tuple[Evidence, AlertPolicy]:
     }
     pair = paired(4, 30, 10, discordant=True)
     policy = AlertPolicy(rupture=RuptureRule(session_drop=4.0))
-    return evidence_at("srs", history, score=stored, pair=pair), policy
+    return evidence_at("srs", history, score=stored, pair=pair, policy=policy), policy
 
 
 def test_same_evidence_gives_the_same_candidates_and_keys() -> None:
@@ -357,29 +363,31 @@ def test_evidence_keys_differ_between_administrations() -> None:
     assert first[0].evidence_key != second[0].evidence_key
 
 
-# Storing skips the history read where no rule reads it ------------------------------------
+# Which forms read their history ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("instrument", sorted(d.id for d in load_catalogue()))
-def test_skipping_the_history_never_changes_what_is_raised(instrument: str) -> None:
+def test_the_history_matters_exactly_where_a_series_rule_reads_it(instrument: str) -> None:
     # Three sessions at the good end of the range, then the bad end: a reliable
     # deterioration, a rupture and a session drop, for the rules that read the series.
     d = definition(instrument)
     low, high = d.scale_range(d.total)
     good, bad = (high, low) if d.direction is Direction.HIGHER_IS_BETTER else (low, high)
     new = obs(4, bad)
-    stored = plain(bad, clinical=True)
-    full = evaluate(Evidence(d, new.administration_id, 4, stored, [*series([good] * 3), new]),
-                    DEFAULT)  # fmt: skip
-    alone = evaluate(Evidence(d, new.administration_id, 4, stored, [new]), DEFAULT)
-    if reads_series(d):
-        assert full != alone, "a rule that reads the series must see this one"
+    full = evidence_at(instrument, [*series([good] * 3), new], score=plain(bad, clinical=True))
+    alone = evidence_at(instrument, [new], score=plain(bad, clinical=True))
+    if DEFAULT.series_rules(d).reads_history:
+        assert evaluate(full, DEFAULT) != evaluate(alone, DEFAULT), "the rules see this series"
     else:
-        assert full == alone
+        assert full.signals == Signals(), "no series rule: nothing is read"
+        assert evaluate(full, DEFAULT) == evaluate(alone, DEFAULT)
 
 
 def test_which_forms_read_their_history() -> None:
-    assert reads_series(definition("phq-9"))  # reliable deterioration, not-on-track
-    assert reads_series(definition("wai-sr"))  # ruptures in the client's series
-    assert not reads_series(definition("wai-sr-t"))  # only its session's pair
-    assert not reads_series(definition("k10"))  # no reliable-change threshold
+    def reads(instrument: str) -> bool:
+        return DEFAULT.series_rules(definition(instrument)).reads_history
+
+    assert reads("phq-9")  # reliable deterioration, not-on-track
+    assert reads("wai-sr")  # ruptures in the client's series
+    assert not reads("wai-sr-t")  # only its session's pair
+    assert not reads("k10")  # no reliable-change threshold

@@ -1,0 +1,138 @@
+"""Alert evaluation keeps each dyad's series summary in the store, on SQLite and PostgreSQL.
+
+Storing sessions in order steps the saved summary without reading the series again; a late
+session, or administrations stored while alerts were off, make the next store read and fold
+the whole series. Either way the saved summary equals the fold of the stored series, and the
+alerts raised are those the full-series rules give (tests/unit/statistics/
+test_series_summary.py proves that equivalence for arbitrary arrival orders).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+
+from service.app.administrations import Administrations, NewAdministration
+from service.app.ports import Store
+from service.domain.records import Principal
+from service.domain.series_summary import SavedSummary, fold
+from service.store.repository import SqlStore
+from tests.conftest import Api
+from tests.integration.test_insights_api import _alerts, _dyad, _submit, phq9
+
+_READ_SERIES = SqlStore.series  # the store's own, not counted
+
+
+@pytest.fixture
+def series_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The instruments whose whole series the store reads, one entry per read."""
+    reads: list[str] = []
+
+    def counted(self: SqlStore, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str) -> Any:
+        reads.append(instrument)
+        return _READ_SERIES(self, tenant_id, dyad_id, instrument)
+
+    monkeypatch.setattr(SqlStore, "series", counted)
+    return reads
+
+
+async def _principal(api: Api) -> tuple[Principal, httpx.AsyncClient]:
+    token = await api.token("clinic-a")
+    principal = await api.services.authenticator.authenticate(f"Bearer {token}")
+    client = httpx.AsyncClient(
+        transport=api.http._transport, base_url=str(api.http.base_url),
+        headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip
+    return principal, client
+
+
+async def _saved_and_fold(
+    api: Api, principal: Principal, dyad: str, instrument: str
+) -> tuple[SavedSummary, SavedSummary]:
+    """The saved summary, and what folding the stored series under the same rules gives."""
+    definition = api.services.instruments.get(instrument)
+    rules = api.services.settings.clinical_rules.alert_policy(definition).series_rules(definition)
+    dyad_id = uuid.UUID(dyad)
+
+    def read(store: Store) -> tuple[SavedSummary, SavedSummary]:
+        found = store.series_summary(principal.tenant_id, dyad_id, instrument)
+        assert found is not None
+        saved, count = found
+        assert isinstance(store, SqlStore)
+        series = _READ_SERIES(store, principal.tenant_id, dyad_id, instrument)
+        assert count == len(series)
+        summary, _ = fold(series, rules, uuid.uuid4())
+        last = max(o.session for o in series)
+        return saved, SavedSummary(rules.key, len(series), last, summary)
+
+    return await api.services.transact(read)
+
+
+async def test_sessions_in_order_step_the_saved_summary(api: Api, series_reads: list[str]) -> None:
+    principal, client = await _principal(api)
+    dyad = await _dyad(client)
+    for session in range(1, 9):  # PHQ-9 12 every session
+        await _submit(client, dyad, "phq-9", session, phq9(12))
+    assert series_reads == ["phq-9"]  # the first store only: nothing was saved before
+    saved, folded = await _saved_and_fold(api, principal, dyad, "phq-9")
+    assert saved == folded
+    assert (saved.administrations, saved.last_session) == (8, 8)
+    assert saved.summary.track.stalled
+    assert not saved.summary.track.improved
+    # No reliable improvement by session 6: raised once, at session 6.
+    (alert,) = await _alerts(client, dyad_id=dyad, kind="not-on-track")
+    assert (alert["evidence"]["session"], alert["evidence"]["first_session"]) == (6, 1)
+
+
+async def test_late_sessions_and_alerts_off_rebuild_it(api: Api, series_reads: list[str]) -> None:
+    principal, client = await _principal(api)
+    dyad = await _dyad(client)
+    await _submit(client, dyad, "phq-9", 1, phq9(5))
+    await _submit(client, dyad, "phq-9", 3, phq9(6))
+    assert series_reads == ["phq-9"]
+    # Session 2 arrives late, 5 -> 12: a reliable deterioration (+7 >= 6) at session 2.
+    await _submit(client, dyad, "phq-9", 2, phq9(12))
+    assert series_reads == ["phq-9"] * 2
+    (deterioration,) = await _alerts(client, dyad_id=dyad, kind="deterioration")
+    assert deterioration["evidence"]["session"] == 2
+    saved, folded = await _saved_and_fold(api, principal, dyad, "phq-9")
+    assert saved == folded
+    assert saved.summary.track.deteriorated
+
+    # Session 4 stored while alerts are off: the saved summary no longer covers the series.
+    services = api.services
+    quiet = replace(services.settings.clinical_rules, alerts_enabled=False)
+    off = Administrations(services.transact, services.instruments, quiet)
+    await off.submit(principal, NewAdministration(uuid.UUID(dyad), "phq-9", 4, phq9(4)))
+    assert series_reads == ["phq-9"] * 2
+    await _submit(client, dyad, "phq-9", 5, phq9(4))
+    assert series_reads == ["phq-9"] * 3  # count mismatch: read and folded again
+    saved, folded = await _saved_and_fold(api, principal, dyad, "phq-9")
+    assert saved == folded
+    assert (saved.administrations, saved.last_session) == (5, 5)
+    await _submit(client, dyad, "phq-9", 6, phq9(4))
+    assert series_reads == ["phq-9"] * 3  # in order again: one step
+    # Still the one deterioration; session 6 is past the not-on-track session, but 5 -> 4
+    # is no reliable improvement, so not-on-track is raised there.
+    assert len(await _alerts(client, dyad_id=dyad, kind="deterioration")) == 1
+    (stalled,) = await _alerts(client, dyad_id=dyad, kind="not-on-track")
+    assert stalled["evidence"]["session"] == 6
+
+
+async def test_forms_without_series_rules_keep_no_summary(
+    api: Api, series_reads: list[str]
+) -> None:
+    principal, client = await _principal(api)
+    dyad = await _dyad(client)
+    body = {str(i): 3 for i in range(1, 13)}
+    await _submit(client, dyad, "wai-sr-t", 1, body)  # the therapist's form: pairs only
+
+    def read(store: Store) -> object:
+        return store.series_summary(principal.tenant_id, uuid.UUID(dyad), "wai-sr-t")
+
+    assert await api.services.transact(read) is None
+    assert series_reads == []

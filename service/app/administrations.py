@@ -91,10 +91,11 @@ class Administrations:
                     )
                     record(store, principal, "administration.replay", "dyad", new.dyad_id)
                     return replay
-            found = store.dyad_and_population(principal.tenant_id, new.dyad_id)
+            series_of = definition.id if self._rules.reads_series(definition) else None
+            found = store.dyad_context(principal.tenant_id, new.dyad_id, series_of)
             if found is None:
                 raise NotFound(f"No dyad {new.dyad_id}.")
-            dyad, population = found
+            dyad, population = found.dyad, found.population
             score = default_score
             if new.population is None and population is not None:
                 score = score_dict(
@@ -123,8 +124,9 @@ class Administrations:
             record(store, principal, "administration.create", "administration", administration.id)
             if self._rules.alerts_enabled:
                 raise_alerts(
-                    store, principal, administration, definition, self._instruments, self._rules
-                )
+                    store, principal, administration, definition, self._instruments,
+                    self._rules, found,
+                )  # fmt: skip
             return Submitted(201, body, replayed=False)
 
         try:

@@ -16,7 +16,7 @@ from service.app.audit import audited, record
 from service.app.auth import require
 from service.app.instruments import InstrumentService
 from service.app.pagination import Page
-from service.app.ports import Store, Transact
+from service.app.ports import DyadContext, Store, Transact
 from service.app.rules import ClinicalRules
 from service.domain import text
 from service.domain.alerts import (
@@ -42,11 +42,15 @@ def raise_alerts(
     definition: InstrumentDefinition,
     instruments: InstrumentService,
     rules: ClinicalRules,
+    context: DyadContext,
 ) -> list[Alert]:
-    """Evaluate the rules for a just-stored administration; store and return new alerts."""
+    """Evaluate the rules for a just-stored administration; store and return new alerts.
+
+    ``context`` is the dyad as read before storing, with the series summary when
+    ``ClinicalRules.reads_series`` asked for it."""
     tenant_id, dyad_id = principal.tenant_id, administration.dyad_id
-    policy = rules.alert_policy(definition)
-    signals = _series_signals(store, tenant_id, administration, policy.series_rules(definition))
+    policy, series_rules = rules.alerting(definition)
+    signals = _series_signals(store, tenant_id, administration, series_rules, context)
     pair = None
     if definition.paired_form is not None:
         paired = instruments.get(definition.paired_form)
@@ -97,8 +101,9 @@ def raise_alerts(
 
 
 def _series_signals(
-    store: Store, tenant_id: uuid.UUID, administration: Administration, rules: SeriesRules
-) -> Signals:
+    store: Store, tenant_id: uuid.UUID, administration: Administration, rules: SeriesRules,
+    context: DyadContext,
+) -> Signals:  # fmt: skip
     """What the series rules find at the new administration, keeping the series' summary
     current: one step from the saved summary when it can, else a fold of the whole series."""
     if not rules.reads_history:
@@ -109,11 +114,10 @@ def _series_signals(
         administration.id, administration.session, administration.completed_at,
         None if total is None else float(total),
     )  # fmt: skip
-    found = store.series_summary(tenant_id, dyad_id, instrument)
-    saved, now = found if found is not None else (None, 0)
     summary, signals = summarize_new(
-        saved, now, new, rules, lambda: store.series(tenant_id, dyad_id, instrument)
-    )
+        context.summary, context.administrations, new, rules,
+        lambda: store.series(tenant_id, dyad_id, instrument),
+    )  # fmt: skip
     store.save_series_summary(tenant_id, dyad_id, instrument, summary)
     return signals
 

@@ -77,10 +77,10 @@ class Insights:
         wanted = sorted({instrument, *NHS_TT_PAIR}) if instrument in NHS_TT_PAIR else [instrument]
 
         def work(store: Store) -> ProgressView:
-            found = store.dyad_and_population(principal.tenant_id, dyad_id)
+            found = store.dyad_context(principal.tenant_id, dyad_id)
             if found is None:
                 raise NotFound(f"No dyad {dyad_id}.")
-            population = found[1] or Population.ADULT
+            population = found.population or Population.ADULT
             history = store.observations(principal.tenant_id, dyad_id, wanted)
             series = _series(history)
             view = ProgressView(

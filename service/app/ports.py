@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -46,6 +47,18 @@ class StoredResponseView(Protocol):
     def status_code(self) -> int: ...
     @property
     def body(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DyadContext:
+    """A dyad with what storing to it reads first, in one query."""
+
+    dyad: Dyad
+    population: Population | None  # the patient's, for population cut-offs
+    # With ``series_of``: the instrument's saved series summary (service.domain.
+    # series_summary), if any, and how many administrations the series holds so far.
+    summary: SavedSummary | None = None
+    administrations: int = 0
 
 
 class Store(Protocol):
@@ -99,9 +112,9 @@ class Store(Protocol):
     ) -> dict[uuid.UUID, Patient]: ...
     def add_dyad(self, dyad: Dyad) -> None: ...
     def dyad(self, tenant_id: uuid.UUID, dyad_id: uuid.UUID) -> Dyad | None: ...
-    def dyad_and_population(
-        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID
-    ) -> tuple[Dyad, Population | None] | None: ...
+    def dyad_context(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, series_of: str | None = None
+    ) -> DyadContext | None: ...
     def dyads(
         self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,
         patient_id: uuid.UUID | None = None, practitioner_id: uuid.UUID | None = None,
@@ -126,9 +139,6 @@ class Store(Protocol):
     def practitioner_totals(
         self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, instruments: Sequence[str]
     ) -> list[tuple[uuid.UUID, str, Observation]]: ...
-    def series_summary(
-        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str
-    ) -> tuple[SavedSummary, int] | None: ...
     def save_series_summary(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, saved: SavedSummary
     ) -> None: ...

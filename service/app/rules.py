@@ -14,6 +14,7 @@ from service.domain.concordance import DiscordanceRule
 from service.domain.instruments.model import InstrumentDefinition
 from service.domain.nhs_talking_therapies import DeteriorationRule, PairRules
 from service.domain.ruptures import RuptureRule
+from service.domain.series_summary import SeriesRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +30,28 @@ class ClinicalRules:
     alerts_enabled: bool = True
 
     def alert_policy(self, definition: InstrumentDefinition) -> AlertPolicy:
-        low, high = definition.scale_range(definition.total)
-        return _alert_policy(self, high - low)
+        return self.alerting(definition)[0]
+
+    def alerting(self, definition: InstrumentDefinition) -> tuple[AlertPolicy, SeriesRules]:
+        """The alert policy for an instrument and its series rules (built once per
+        instrument: every store uses them)."""
+        found = _ALERTING.get((self, id(definition)))
+        if found is None or found[0] is not definition:
+            if len(_ALERTING) >= 1024:  # bounded: a service has one set of rules
+                _ALERTING.clear()
+            low, high = definition.scale_range(definition.total)
+            policy = _alert_policy(self, high - low)
+            found = _ALERTING[(self, id(definition))] = (
+                definition,
+                policy,
+                policy.series_rules(definition),
+            )
+        return found[1], found[2]
+
+    def reads_series(self, definition: InstrumentDefinition) -> bool:
+        """Whether storing this instrument evaluates rules over its history (storing then
+        reads the series' saved summary with the dyad)."""
+        return self.alerts_enabled and self.alerting(definition)[1].reads_history
 
     def discordance(self, client_form: InstrumentDefinition) -> DiscordanceRule | None:
         k = client_form.concordance
@@ -49,6 +70,12 @@ class ClinicalRules:
     @property
     def pair_rules(self) -> PairRules:
         return PairRules(deterioration=self.nhs_tt_deterioration)
+
+
+# By rules and definition; the definition is kept, so its id is never reused while cached.
+_ALERTING: dict[
+    tuple[ClinicalRules, int], tuple[InstrumentDefinition, AlertPolicy, SeriesRules]
+] = {}
 
 
 @lru_cache(maxsize=256)

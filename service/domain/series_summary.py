@@ -22,7 +22,6 @@ import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from service.domain.instruments.model import (
     Construct,
@@ -61,6 +60,12 @@ class SeriesRules:
     rupture: RuptureRule
     reliable_change: ReliableChange | None  # outcome forms: not-on-track, deterioration
     not_on_track_by_session: int
+    # Names these rules in a stored summary: one folded under other rules is stale.
+    key: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        digest = hashlib.sha256(f"{SUMMARY_VERSION}|{self!r}".encode()).hexdigest()
+        object.__setattr__(self, "key", digest[:32])
 
     @classmethod
     def of(
@@ -78,16 +83,6 @@ class SeriesRules:
     @property
     def reads_history(self) -> bool:
         return self.alliance or self.reliable_change is not None
-
-    @property
-    def key(self) -> str:
-        """Names these rules in a stored summary (a summary folded under others is stale)."""
-        return _key(self)
-
-
-@lru_cache(maxsize=256)
-def _key(rules: SeriesRules) -> str:
-    return hashlib.sha256(f"{SUMMARY_VERSION}|{rules!r}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,28 +157,29 @@ class SavedSummary:
 
 def summarize_new(
     saved: SavedSummary | None,
-    administrations_now: int,
+    administrations_before: int,
     new: Observation,
     rules: SeriesRules,
     read_series: Callable[[], Sequence[Observation]],
 ) -> tuple[SavedSummary, Signals]:
     """The series' summary once ``new`` is stored, and the signals at ``new``.
 
-    ``administrations_now`` counts the series' administrations with ``new`` among them. The
-    saved summary is stepped when it covers every other one and ``new`` is in a later
-    session; otherwise the series is read and folded again. Both give the same result (a
-    property test holds them to it).
+    ``administrations_before`` counts the series' administrations stored before ``new``. The
+    saved summary is stepped when it covers all of them and ``new`` is in a later session;
+    otherwise the series (``new`` included) is read and folded again. Both give the same
+    result (a property test holds them to it).
     """
     if (
         saved is not None
         and saved.rules_key == rules.key
-        and saved.administrations + 1 == administrations_now
+        and saved.administrations == administrations_before
         and new.session > saved.last_session
     ):
         summary, signals = saved.summary, Signals()
         if new.total is not None:
             summary, signals = advance(summary, new, rules)
-        return SavedSummary(rules.key, administrations_now, new.session, summary), signals
+        stepped = SavedSummary(rules.key, administrations_before + 1, new.session, summary)
+        return stepped, signals
     series = read_series()
     summary, signals = fold(series, rules, new.administration_id)
     last = max((o.session for o in series), default=0)

@@ -59,12 +59,13 @@ async def _saved_and_fold(
     dyad_id = uuid.UUID(dyad)
 
     def read(store: Store) -> tuple[SavedSummary, SavedSummary]:
-        found = store.series_summary(principal.tenant_id, dyad_id, instrument)
+        found = store.dyad_context(principal.tenant_id, dyad_id, series_of=instrument)
         assert found is not None
-        saved, count = found
+        saved = found.summary
+        assert saved is not None
         assert isinstance(store, SqlStore)
         series = _READ_SERIES(store, principal.tenant_id, dyad_id, instrument)
-        assert count == len(series)
+        assert found.administrations == len(series)
         summary, _ = fold(series, rules, uuid.uuid4())
         last = max(o.session for o in series)
         return saved, SavedSummary(rules.key, len(series), last, summary)
@@ -132,7 +133,9 @@ async def test_forms_without_series_rules_keep_no_summary(
     await _submit(client, dyad, "wai-sr-t", 1, body)  # the therapist's form: pairs only
 
     def read(store: Store) -> object:
-        return store.series_summary(principal.tenant_id, uuid.UUID(dyad), "wai-sr-t")
+        found = store.dyad_context(principal.tenant_id, uuid.UUID(dyad), series_of="wai-sr-t")
+        assert found is not None
+        return found.summary, found.administrations
 
-    assert await api.services.transact(read) is None
+    assert await api.services.transact(read) == (None, 1)
     assert series_reads == []

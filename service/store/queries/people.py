@@ -8,21 +8,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, and_, bindparam, func, insert, select, update
 
+from service.app.ports import DyadContext
 from service.domain.instruments.model import Population
 from service.domain.records import ApiKeySummary, Dyad, Patient, Practitioner, Scope, Tenant
+from service.domain.series_summary import SavedSummary
 from service.store.prepared import Prepared
 from service.store.queries.base import (
     Queries,
+    administrations,
     api_keys,
     dyads,
     owned,
     page,
     patients,
     practitioners,
+    series_summaries,
     tenants,
 )
+from service.store.queries.summaries import summary_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +43,29 @@ class ApiKeyRecord:
 # patient's population, and most reads of patient data check the dyad first.
 _DYAD = Prepared(owned(dyads, bindparam("tenant_id")).where(dyads.c.id == bindparam("id")))
 _PATIENT = Prepared(owned(patients, bindparam("tenant_id")).where(patients.c.id == bindparam("id")))
-_DYAD_AND_POPULATION = Prepared(
+_DYAD_AND_POPULATION = (
     owned(dyads, bindparam("tenant_id"))
     .add_columns(patients.c.population)
     .join(patients, patients.c.id == dyads.c.patient_id)
     .where(dyads.c.id == bindparam("id"), patients.c.tenant_id == bindparam("tenant_id"))
 )
+_DYAD_CONTEXT = Prepared(_DYAD_AND_POPULATION)
+# ... and, storing to a series that alert rules read, the series' saved summary and how many
+# administrations it holds (counted from the (dyad_id, instrument) index alone: they are the
+# tenant's, since the dyad is).
+_S, _A = series_summaries, administrations
+_DYAD_CONTEXT_WITH_SUMMARY = Prepared(
+    _DYAD_AND_POPULATION.add_columns(
+        select(func.count())
+        .where(_A.c.dyad_id == dyads.c.id, _A.c.instrument == bindparam("instrument"))
+        .scalar_subquery(),
+        _S.c.rules_key, _S.c.administrations, _S.c.last_session, _S.c.summary,
+    ).outerjoin(
+        _S,
+        and_(_S.c.dyad_id == dyads.c.id, _S.c.instrument == bindparam("instrument"),
+             _S.c.tenant_id == bindparam("tenant_id")),
+    )
+)  # fmt: skip
 
 
 class PeopleQueries(Queries):
@@ -203,15 +225,25 @@ class PeopleQueries(Queries):
         found = _DYAD.rows(self._c, {"tenant_id": tenant_id, "id": dyad_id})
         return _dyad(found[0]) if found else None
 
-    def dyad_and_population(
-        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID
-    ) -> tuple[Dyad, Population | None] | None:
-        """The dyad and its patient's population, in one read (storing needs both)."""
-        found = _DYAD_AND_POPULATION.rows(self._c, {"tenant_id": tenant_id, "id": dyad_id})
+    def dyad_context(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, series_of: str | None = None
+    ) -> DyadContext | None:
+        """The dyad, its patient's population and, for ``series_of``, that instrument's
+        saved series summary and administration count: everything storing reads, at once."""
+        params = {"tenant_id": tenant_id, "id": dyad_id, "instrument": series_of}
+        query = _DYAD_CONTEXT if series_of is None else _DYAD_CONTEXT_WITH_SUMMARY
+        found = query.rows(self._c, params)
         if not found:
             return None
         row = found[0]
-        return _dyad(row), Population(row[7]) if row[7] else None
+        dyad, population = _dyad(row), Population(row[7]) if row[7] else None
+        if series_of is None:
+            return DyadContext(dyad, population)
+        count, rules_key, covered, last_session, document = row[8:13]
+        saved = None
+        if rules_key is not None:
+            saved = SavedSummary(rules_key, covered, last_session, summary_of(document))
+        return DyadContext(dyad, population, saved, count)
 
     def dyads(
         self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,

@@ -1,35 +1,21 @@
 """Alert evaluation's series summaries (service.domain.series_summary), one per (dyad,
-instrument): read with the count of administrations they should cover, and replaced."""
+instrument). They are read with the dyad when an administration is stored
+(``PeopleQueries.dyad_context``) and replaced here."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.domain.ruptures import Track
 from service.domain.series_summary import SavedSummary, SeriesSummary
 from service.store.prepared import Prepared
-from service.store.queries.base import Queries, administrations, series_summaries
+from service.store.queries.base import Queries, series_summaries
 
-_S, _A = series_summaries, administrations
-# Run on every stored administration of an instrument with series rules: prepared.
-# The count needs no tenant filter of its own: the summary row is the tenant's, and every
-# administration of the tenant's dyad is the tenant's (it is stored only after the dyad is
-# found in the tenant). It is counted from the (dyad_id, instrument) index alone.
-_SAVED = Prepared(
-    select(
-        _S.c.rules_key, _S.c.administrations, _S.c.last_session, _S.c.summary,
-        select(func.count())
-        .where(_A.c.dyad_id == _S.c.dyad_id, _A.c.instrument == _S.c.instrument)
-        .scalar_subquery(),
-    ).where(
-        _S.c.tenant_id == bindparam("tenant_id"), _S.c.dyad_id == bindparam("dyad_id"),
-        _S.c.instrument == bindparam("instrument"),
-    )
-)  # fmt: skip
+_S = series_summaries
+# Saved on every stored administration of an instrument with series rules: prepared.
 _REPLACED = ("rules_key", "administrations", "last_session", "summary")
 _SAVE = {
     name: Prepared(
@@ -43,18 +29,6 @@ _SAVE = {
 
 
 class SummaryQueries(Queries):
-    def series_summary(
-        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str
-    ) -> tuple[SavedSummary, int] | None:
-        """The saved summary of the series and how many administrations the series has now."""
-        rows = _SAVED.rows(
-            self._c, {"tenant_id": tenant_id, "dyad_id": dyad_id, "instrument": instrument}
-        )
-        if not rows:
-            return None
-        rules_key, covered, last_session, summary, now = rows[0]
-        return SavedSummary(rules_key, covered, last_session, _summary(summary)), now
-
     def save_series_summary(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, saved: SavedSummary
     ) -> None:
@@ -62,11 +36,11 @@ class SummaryQueries(Queries):
             self._c,
             {"tenant_id": tenant_id, "dyad_id": dyad_id, "instrument": instrument,
              "rules_key": saved.rules_key, "administrations": saved.administrations,
-             "last_session": saved.last_session, "summary": _document(saved.summary)},
+             "last_session": saved.last_session, "summary": document_of(saved.summary)},
         )  # fmt: skip
 
 
-def _document(summary: SeriesSummary) -> dict[str, Any]:
+def document_of(summary: SeriesSummary) -> dict[str, Any]:
     t = summary.track
     return {
         "first_session": t.first_session, "first_total": t.first_total,
@@ -75,7 +49,7 @@ def _document(summary: SeriesSummary) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _summary(document: dict[str, Any]) -> SeriesSummary:
+def summary_of(document: dict[str, Any]) -> SeriesSummary:
     track = Track(
         document["first_session"], document["first_total"], document["improved"],
         document["deteriorated"], document["stalled"],

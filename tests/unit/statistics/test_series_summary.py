@@ -94,7 +94,8 @@ class Series:
             self.reads += 1
             return list(self.stored)
 
-        self.saved, signals = summarize_new(self.saved, len(self.stored), new, self.rules, read)
+        before = len(self.stored) - 1
+        self.saved, signals = summarize_new(self.saved, before, new, self.rules, read)
         return signals
 
 

@@ -469,8 +469,9 @@ def summary(measures: list[Measure], s: StoreSettings) -> list[str]:
             lines.append(
                 f"    per-dyad history at the end of a closed-loop store run: "
                 f"{statistics.fmean(stored) / s.dyads:.0f} administrations on average "
-                f"({s.dyads} dyads; alert evaluation reads the whole history, so its cost grows "
-                f"with it{': try --dyads 20' if s.dyads > 20 else ''})"
+                f"({s.dyads} dyads, sessions wrapping at {s.sessions}; storing a later "
+                f"session steps the series summary, a wrapped or reordered one re-reads the "
+                f"history{': try --dyads 20 --sessions 100000' if s.dyads > 20 else ''})"
             )
         checks = [m.check for m in mine if m.check is not None]
         bad = [c for c in checks if not c.ok]

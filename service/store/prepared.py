@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Insert, Select, Update
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 
 Processor = Callable[[Any], Any] | None
 
@@ -121,3 +122,24 @@ class Prepared:
         prepared = _Compiled(compiled.string, compiled.positional, binds)
         self._compiled[dialect.name] = prepared
         return prepared
+
+
+def write_together(
+    connection: Connection, writes: Sequence[tuple[Prepared, Mapping[str, Any]]]
+) -> None:
+    """Run writes whose results nobody reads, in order: on PostgreSQL in one round trip
+    (psycopg's pipeline mode), elsewhere one after the other. A failure raises the
+    SQLAlchemy exception ``Connection.execute`` would (IntegrityError...)."""
+    dbapi = connection.connection.dbapi_connection
+    pipeline = getattr(dbapi, "pipeline", None) if len(writes) > 1 else None
+    if pipeline is None:
+        for prepared, params in writes:
+            prepared.rowcount(connection, params)
+        return
+    driver_error = connection.dialect.loaded_dbapi.Error
+    try:
+        with pipeline():
+            for prepared, params in writes:
+                prepared._execute(prepared._for(connection.dialect), connection, params).close()
+    except driver_error as error:  # raised at the pipeline's sync, past SQLAlchemy's wrapping
+        raise DBAPIError.instance(None, None, error, driver_error) from error

@@ -22,7 +22,10 @@ class StoreTransact:
 
     async def __call__(self, work: Callable[[Store], T], /) -> T:
         def in_transaction(connection: Connection) -> T:
-            return work(SqlStore(connection))
+            store = SqlStore(connection)
+            result = work(store)
+            store.flush()  # the deferred writes, before the transaction commits
+            return result
 
         try:
             return await self._database.run(in_transaction)

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from service.store.engine import create_engine
-from service.store.prepared import Prepared
+from service.store.prepared import Prepared, write_together
 from service.store.queries.base import (
     administrations,
     dyads,
@@ -142,6 +142,21 @@ def test_an_update_changes_what_core_changes(c: Connection) -> None:
     assert [tuple(r) for r in ended] == sorted(
         [(first["id"], date(2026, 5, 6)), (second["id"], date(2026, 5, 6))]
     )
+
+
+def test_writes_together_land_in_order_and_fail_as_core_fails(c: Connection) -> None:
+    # On PostgreSQL these run in one round trip (psycopg's pipeline mode), where a failure
+    # surfaces only at the end: it must still be SQLAlchemy's IntegrityError.
+    tenant, patient, practitioner = _people(c)
+    first, second = _dyad(tenant, patient, practitioner), _dyad(tenant, patient, practitioner)
+    add = Prepared(insert(dyads))
+    write_together(c, [(add, first), (add, second)])
+    stored = c.execute(select(dyads.c.id).order_by(dyads.c.id)).scalars().all()
+    assert stored == sorted([first["id"], second["id"]])
+    third = _dyad(tenant, patient, practitioner)
+    with pytest.raises(IntegrityError), c.begin_nested():  # the second repeats an id
+        write_together(c, [(add, third), (add, first)])
+    assert len(c.execute(select(dyads.c.id)).all()) == 2  # the savepoint took the third back
 
 
 def test_driver_errors_surface_as_sqlalchemy_errors(c: Connection) -> None:

@@ -58,9 +58,11 @@ class AuditQueries(Queries):
             self._c.execute(_INSERT_EVENT, [_event_row(e) for e in events])
 
     def record(self, event: AuditEvent) -> None:
-        _RECORD.rowcount(self._c, _event_row(event))
+        """Written with the transaction's other deferred writes, before it commits."""
+        self._later(_RECORD, _event_row(event))
 
     def audit_events(self, tenant_id: uuid.UUID, limit: int = 1000) -> Sequence[Row[Any]]:
+        self.flush()
         query = owned(audit_events, tenant_id).order_by(audit_events.c.occurred_at).limit(limit)
         return self._c.execute(query).all()
 

@@ -8,11 +8,13 @@ such a table without it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Select, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from service.store.prepared import Prepared, write_together
 from service.store.tables import (
     AdministrationTable,
     AlertTable,
@@ -56,6 +58,18 @@ class Queries:
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+        # Writes whose results nobody reads (audit events, series summaries), sent together
+        # by ``flush``: before the transaction commits, and before reading those tables.
+        self._deferred: list[tuple[Prepared, Mapping[str, Any]]] = []
+
+    def _later(self, prepared: Prepared, params: Mapping[str, Any]) -> None:
+        self._deferred.append((prepared, params))
+
+    def flush(self) -> None:
+        """Send the deferred writes (one round trip on PostgreSQL)."""
+        if self._deferred:
+            writes, self._deferred = self._deferred, []
+            write_together(self._c, writes)
 
     def _insert(self, table: Table) -> Any:
         """INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL share it)."""

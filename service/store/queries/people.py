@@ -230,6 +230,7 @@ class PeopleQueries(Queries):
     ) -> DyadContext | None:
         """The dyad, its patient's population and, for ``series_of``, that instrument's
         saved series summary and administration count: everything storing reads, at once."""
+        self.flush()  # a summary saved earlier in this transaction is read back
         params = {"tenant_id": tenant_id, "id": dyad_id, "instrument": series_of}
         query = _DYAD_CONTEXT if series_of is None else _DYAD_CONTEXT_WITH_SUMMARY
         found = query.rows(self._c, params)

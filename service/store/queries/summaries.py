@@ -42,16 +42,17 @@ class SummaryQueries(Queries):
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, saved: SavedSummary,
         replacing: bool = False,
     ) -> None:  # fmt: skip
-        """Store the series' summary; ``replacing`` when one was read for it just before."""
+        """Store the series' summary with the transaction's deferred writes; ``replacing``
+        when one was read for it in this transaction (rows are never deleted)."""
         values = {
             "rules_key": saved.rules_key, "administrations": saved.administrations,
             "last_session": saved.last_session, "summary": document_of(saved.summary),
         }  # fmt: skip
         key = {"tenant_id": tenant_id, "dyad_id": dyad_id, "instrument": instrument}
-        new = {f"new_{column}": value for column, value in values.items()}
-        if replacing and _REPLACE.rowcount(self._c, key | new):
-            return
-        _SAVE[self._c.dialect.name].rowcount(self._c, key | values)
+        if replacing:
+            self._later(_REPLACE, key | {f"new_{c}": v for c, v in values.items()})
+        else:
+            self._later(_SAVE[self._c.dialect.name], key | values)
 
 
 def document_of(summary: SeriesSummary) -> dict[str, Any]:

@@ -29,9 +29,6 @@ class ClinicalRules:
     nhs_tt_deterioration: DeteriorationRule = DeteriorationRule.NO_IMPROVEMENT_ON_OTHER
     alerts_enabled: bool = True
 
-    def alert_policy(self, definition: InstrumentDefinition) -> AlertPolicy:
-        return self.alerting(definition)[0]
-
     def alerting(self, definition: InstrumentDefinition) -> tuple[AlertPolicy, SeriesRules]:
         """The alert policy for an instrument and its series rules (built once per
         instrument: every store uses them)."""

@@ -55,7 +55,7 @@ async def _saved_and_fold(
 ) -> tuple[SavedSummary, SavedSummary]:
     """The saved summary, and what folding the stored series under the same rules gives."""
     definition = api.services.instruments.get(instrument)
-    rules = api.services.settings.clinical_rules.alert_policy(definition).series_rules(definition)
+    _, rules = api.services.settings.clinical_rules.alerting(definition)
     dyad_id = uuid.UUID(dyad)
 
     def read(store: Store) -> tuple[SavedSummary, SavedSummary]:

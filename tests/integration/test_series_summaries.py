@@ -9,6 +9,7 @@ test_series_summary.py proves that equivalence for arbitrary arrival orders).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -139,3 +140,27 @@ async def test_forms_without_series_rules_keep_no_summary(
 
     assert await api.services.transact(read) == (None, 1)
     assert series_reads == []
+
+
+async def test_concurrent_stores_leave_a_summary_the_next_store_corrects(
+    api: Api, series_reads: list[str]
+) -> None:
+    # Sessions 4 to 9 of one dyad stored at once: on PostgreSQL the transactions overlap, each
+    # may step the summary without seeing the others, and the last write wins. Its count then
+    # falls short of the series, so the next store folds the whole series again.
+    principal, client = await _principal(api)
+    dyad = await _dyad(client)
+    for session in (1, 2, 3):
+        await _submit(client, dyad, "phq-9", session, phq9(20))
+    await asyncio.gather(
+        *(_submit(client, dyad, "phq-9", session, phq9(20)) for session in range(4, 10))
+    )
+    await _submit(client, dyad, "phq-9", 10, phq9(20))
+    saved, folded = await _saved_and_fold(api, principal, dyad, "phq-9")
+    assert saved == folded
+    assert (saved.administrations, saved.last_session) == (10, 10)
+    # Not-on-track was raised once. Its session depends on the interleaving, as it did when
+    # every store read the whole series: a transaction sees only what has committed, so
+    # session 7 may be evaluated before session 6 is visible to it.
+    (stalled,) = await _alerts(client, dyad_id=dyad, kind="not-on-track")
+    assert 6 <= stalled["evidence"]["session"] <= 9

@@ -118,9 +118,7 @@ def _series_signals(
         context.summary, context.administrations, new, rules,
         lambda: store.series(tenant_id, dyad_id, instrument),
     )  # fmt: skip
-    store.save_series_summary(
-        tenant_id, dyad_id, instrument, summary, replacing=context.summary is not None
-    )
+    store.save_series_summary(tenant_id, dyad_id, instrument, summary)
     return signals
 
 

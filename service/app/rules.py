@@ -7,7 +7,6 @@ with a ``RAPPORT_*`` setting where the literature disagrees.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from service.domain.alerts import AlertPolicy
 from service.domain.concordance import DiscordanceRule
@@ -75,9 +74,8 @@ _ALERTING: dict[
 ] = {}
 
 
-@lru_cache(maxsize=256)
 def _alert_policy(rules: ClinicalRules, span: float) -> AlertPolicy:
-    """The policy for a total spanning ``span`` points (built once: it runs on every store)."""
+    """The policy for a total spanning ``span`` points (``alerting`` keeps it per instrument)."""
     drop = None if rules.session_drop_fraction is None else rules.session_drop_fraction * span
     return AlertPolicy(
         rupture=RuptureRule(

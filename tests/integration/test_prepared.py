@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, bindparam, event, insert, select, update
+from sqlalchemy import Connection, bindparam, event, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from service.store.engine import create_engine
@@ -124,24 +124,6 @@ def test_json_and_floats_round_trip_as_core_reads_them(c: Connection) -> None:
     core = c.execute(select(administrations)).one()
     assert got == tuple(core)
     assert dict(zip(administrations.c.keys(), got, strict=True)) == row
-
-
-def test_an_update_changes_what_core_changes(c: Connection) -> None:
-    tenant, patient, practitioner = _people(c)
-    first, second = _dyad(tenant, patient, practitioner), _dyad(tenant, patient, practitioner)
-    c.execute(insert(dyads), [first, second])
-    end = Prepared(
-        update(dyads)
-        .where(dyads.c.tenant_id == bindparam("t"), dyads.c.id == bindparam("i"))
-        .values(ended_on=bindparam("end"))
-    )
-    assert end.rowcount(c, {"t": tenant, "i": first["id"], "end": date(2026, 5, 6)}) == 1
-    assert end.rowcount(c, {"t": uuid.uuid4(), "i": second["id"], "end": date(2026, 5, 6)}) == 0
-    c.execute(update(dyads).where(dyads.c.id == second["id"]).values(ended_on=date(2026, 5, 6)))
-    ended = c.execute(select(dyads.c.id, dyads.c.ended_on).order_by(dyads.c.id)).all()
-    assert [tuple(r) for r in ended] == sorted(
-        [(first["id"], date(2026, 5, 6)), (second["id"], date(2026, 5, 6))]
-    )
 
 
 def test_writes_together_land_in_order_and_fail_as_core_fails(c: Connection) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.domain.ruptures import Track
@@ -27,32 +26,19 @@ _SAVE = {
     )
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
-# Replacing a summary read in the same transaction: a plain UPDATE, which PostgreSQL runs
-# without the upsert's speculative insertion and conflict check.
-_REPLACE = Prepared(
-    update(_S)
-    .where(_S.c.tenant_id == bindparam("tenant_id"), _S.c.dyad_id == bindparam("dyad_id"),
-           _S.c.instrument == bindparam("instrument"))
-    .values({column: bindparam(f"new_{column}") for column in _REPLACED})
-)  # fmt: skip
 
 
 class SummaryQueries(Queries):
     def save_series_summary(
-        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, saved: SavedSummary,
-        replacing: bool = False,
-    ) -> None:  # fmt: skip
-        """Store the series' summary with the transaction's deferred writes; ``replacing``
-        when one was read for it in this transaction (rows are never deleted)."""
-        values = {
-            "rules_key": saved.rules_key, "administrations": saved.administrations,
-            "last_session": saved.last_session, "summary": document_of(saved.summary),
-        }  # fmt: skip
-        key = {"tenant_id": tenant_id, "dyad_id": dyad_id, "instrument": instrument}
-        if replacing:
-            self._later(_REPLACE, key | {f"new_{c}": v for c, v in values.items()})
-        else:
-            self._later(_SAVE[self._c.dialect.name], key | values)
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, saved: SavedSummary
+    ) -> None:
+        """Store the series' summary with the transaction's deferred writes."""
+        self._later(
+            _SAVE[self._c.dialect.name],
+            {"tenant_id": tenant_id, "dyad_id": dyad_id, "instrument": instrument,
+             "rules_key": saved.rules_key, "administrations": saved.administrations,
+             "last_session": saved.last_session, "summary": document_of(saved.summary)},
+        )  # fmt: skip
 
 
 def document_of(summary: SeriesSummary) -> dict[str, Any]:

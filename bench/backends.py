@@ -16,16 +16,16 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import subprocess
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from score_endpoint import ROOT, free_port, server_command, stop, wait_healthy
+from score_endpoint import migrate, started
 from sqlalchemy import Table, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -106,6 +106,29 @@ def usable(backends: Sequence[str], admin_url: str = PG_ADMIN_URL) -> Iterator[s
                 print(f"  postgres skipped: {why}", flush=True)
                 continue
         yield backend
+
+
+@dataclass(frozen=True)
+class Migrated:
+    backend: str
+    url: str
+    env: dict[str, str]  # the environment a server or `rapport` command needs for it
+    workdir: Path  # a temporary directory for logs and scripts, shared by the run
+
+
+def migrated_databases(
+    backends: Sequence[str], admin_url: str, prefix: str
+) -> Generator[Migrated, None, None]:
+    """A fresh, migrated database for each usable backend in turn, in one temporary work
+    directory; each is dropped when the loop moves on. Iterate under ``contextlib.closing``
+    so that an interrupted loop drops its database at once."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        workdir = Path(tmp)
+        for backend in usable(backends, admin_url):
+            with database(backend, workdir, admin_url) as url:
+                env = server_env(dict(os.environ), url)
+                migrate(env)
+                yield Migrated(backend, url, env, workdir)
 
 
 def server_env(base: dict[str, str], url: str, **settings: str) -> dict[str, str]:
@@ -248,20 +271,5 @@ class Server:
 @contextmanager
 def rapport_server(env: dict[str, str], prefix: list[str], workdir: Path) -> Iterator[Server]:
     """``score_endpoint.serving("rapport", ...)`` that also gives the process id."""
-    port = free_port()
-    log = workdir / f"rapport-{port}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [*prefix, *server_command("rapport", port)],
-            env=env,
-            cwd=ROOT,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so stop() reaches only it
-        )
-    try:
-        base_url = f"http://{HOST}:{port}"
-        wait_healthy(process, base_url, log)
+    with started("rapport", env, prefix, workdir) as (base_url, process):
         yield Server(base_url, process.pid)
-    finally:
-        stop(process)

@@ -29,18 +29,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import tempfile
+from contextlib import closing
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import backends as db
 import httpx
 from score_endpoint import (
     cpu_plan,
     create_api_key,
-    migrate,
     run_main,
     warn_if_busy,
 )
@@ -161,35 +158,33 @@ def schedule(rounds: int) -> list[tuple[int, str]]:
 def run(s: GraphqlSettings, echo: bool = True) -> list[Run]:
     runs: list[Run] = []
     server_prefix, load_prefix = cpu_plan()
-    with tempfile.TemporaryDirectory(prefix="rapport-bench-graphql-") as tmp:
-        workdir = Path(tmp)
-        for backend in db.usable(s.backends, s.pg_admin_url):
-            with db.database(backend, workdir, s.pg_admin_url) as url:
-                env = db.server_env(dict(os.environ), url)
-                migrate(env)
-                token = create_api_key(env)
-                with db.rapport_server(env, server_prefix, workdir) as server:
-                    base_url = server.base_url
-                    dyad = seed_dyad(base_url, token)
-                    plans = requests_for(token, dyad)
-                    sizes = {k: check_once(base_url, k, r) for k, r in plans.items()}
-                    for round_, kind in schedule(s.rounds):
-                        if echo:
-                            warn_if_busy()
-                        script = workdir / "load.lua"
-                        if s.warmup > 0:
-                            run_wrk(
-                                load_prefix, base_url, plans[kind], script, s.warmup,
-                                s.connections,
-                            )  # fmt: skip
-                        before = server.cpu()
-                        result = run_wrk(
-                            load_prefix, base_url, plans[kind], script, s.duration, s.connections
-                        )
-                        cpu = (server.cpu() - before) / result.requests * 1e6
-                        runs.append(Run(backend, round_, kind, result, cpu))
-                        if echo:
-                            print(format_run(runs[-1], sizes[kind]), flush=True)
+    databases = db.migrated_databases(s.backends, s.pg_admin_url, "rapport-bench-graphql-")
+    with closing(databases):
+        for each in databases:
+            backend, env, workdir = each.backend, each.env, each.workdir
+            token = create_api_key(env)
+            with db.rapport_server(env, server_prefix, workdir) as server:
+                base_url = server.base_url
+                dyad = seed_dyad(base_url, token)
+                plans = requests_for(token, dyad)
+                sizes = {k: check_once(base_url, k, r) for k, r in plans.items()}
+                for round_, kind in schedule(s.rounds):
+                    if echo:
+                        warn_if_busy()
+                    script = workdir / "load.lua"
+                    if s.warmup > 0:
+                        run_wrk(
+                            load_prefix, base_url, plans[kind], script, s.warmup,
+                            s.connections,
+                        )  # fmt: skip
+                    before = server.cpu()
+                    result = run_wrk(
+                        load_prefix, base_url, plans[kind], script, s.duration, s.connections
+                    )
+                    cpu = (server.cpu() - before) / result.requests * 1e6
+                    runs.append(Run(backend, round_, kind, result, cpu))
+                    if echo:
+                        print(format_run(runs[-1], sizes[kind]), flush=True)
     return runs
 
 

@@ -34,21 +34,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import backends as db
 import httpx
-from score_endpoint import cpu_plan, migrate, run_main, serving, warn_if_busy
+from score_endpoint import cpu_plan, run_main, serving, warn_if_busy
 
 from service.api.app import create_app
 from service.app.auth import issue_api_key
@@ -320,25 +318,21 @@ async def through_server(
 
 def run(s: InsightsSettings, echo: bool = True) -> list[Timings]:
     results: list[Timings] = []
-    with tempfile.TemporaryDirectory(prefix="rapport-bench-insights-") as tmp:
-        workdir = Path(tmp)
-        for backend in db.usable(s.backends, s.pg_admin_url):
-            with db.database(backend, workdir, s.pg_admin_url) as url:
-                env = db.server_env(dict(os.environ), url)
-                migrate(env)
-                if echo:
-                    warn_if_busy()
-                timings, seeded, token = asyncio.run(in_process(backend, url, s))
-                results += timings
-                if "server" in s.modes:
-                    server_prefix, _ = cpu_plan()
-                    with serving("rapport", env, server_prefix, workdir) as base_url:
-                        results.append(
-                            asyncio.run(through_server(backend, base_url, token, seeded, s))
-                        )
-                if echo:
-                    for t in (t for t in results if t.backend == backend):
-                        print(format_timings(t), flush=True)
+    databases = db.migrated_databases(s.backends, s.pg_admin_url, "rapport-bench-insights-")
+    with closing(databases):
+        for each in databases:
+            backend, url, env, workdir = each.backend, each.url, each.env, each.workdir
+            if echo:
+                warn_if_busy()
+            timings, seeded, token = asyncio.run(in_process(backend, url, s))
+            results += timings
+            if "server" in s.modes:
+                server_prefix, _ = cpu_plan()
+                with serving("rapport", env, server_prefix, workdir) as base_url:
+                    results.append(asyncio.run(through_server(backend, base_url, token, seeded, s)))
+            if echo:
+                for t in (t for t in results if t.backend == backend):
+                    print(format_timings(t), flush=True)
     return results
 
 

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from scorer import complete_responses
 
@@ -281,6 +281,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def serving(server: str, env: dict[str, str], prefix: list[str], workdir: Path) -> Iterator[str]:
     """Start one server, wait until it answers /healthz, yield its base URL, always stop it."""
+    with started(server, env, prefix, workdir) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def started(
+    server: str, env: dict[str, str], prefix: list[str], workdir: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``serving``, yielding the process too (benchmarks read its CPU time)."""
     port = free_port()
     log = workdir / f"{server}-{port}.log"
     with log.open("wb") as sink:
@@ -295,7 +304,7 @@ def serving(server: str, env: dict[str, str], prefix: list[str], workdir: Path) 
     try:
         base_url = f"http://{HOST}:{port}"
         wait_healthy(process, base_url, log)
-        yield base_url
+        yield base_url, process
     finally:
         stop(process)
 
@@ -338,6 +347,27 @@ def check_once(url: str, p: Payload) -> int:
     return len(content)
 
 
+def wrk(
+    prefix: list[str], url: str, script: Path, seconds: float, connections: int, threads: int
+) -> dict[str, Any]:
+    """Run wrk with a Lua script whose ``done`` hook prints ``RESULT {json}``; that JSON.
+    Bounded by a timeout; a failure or a missing result line raises."""
+    command = [
+        *prefix,
+        *("wrk", "-t", str(threads), "-c", str(connections)),
+        *("-d", f"{max(1, round(seconds))}s", "--timeout", "5s", "-s", str(script)),
+        url,
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    raw: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    return raw
+
+
 def choose_tool(preference: str) -> str:
     if preference == "auto":
         return "wrk" if shutil.which("wrk") else "httpx"
@@ -363,19 +393,7 @@ class Load:
 
     def _wrk(self, url: str, seconds: float) -> LoadResult:
         s = self.settings
-        command = [
-            *self.prefix,
-            *("wrk", "-t", str(s.threads), "-c", str(s.connections)),
-            *("-d", f"{max(1, round(seconds))}s", "--timeout", "5s", "-s", str(self.script)),
-            url,
-        ]
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=seconds + 60, check=False
-        )
-        line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
-        if done.returncode != 0 or line is None:
-            raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-        raw = json.loads(line.removeprefix("RESULT "))
+        raw = wrk(self.prefix, url, self.script, seconds, s.connections, s.threads)
         return LoadResult(
             requests=raw["requests"],
             seconds=raw["duration_us"] / 1e6,

@@ -45,7 +45,7 @@ import secrets
 import statistics
 import subprocess
 import sys
-import tempfile
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,6 @@ from score_endpoint import (
     BENCH,
     cpu_plan,
     create_api_key,
-    migrate,
     run_main,
     warn_if_busy,
 )
@@ -319,21 +318,19 @@ def _one_server(
 
 def run(s: StoreSettings, echo: bool = True) -> list[Measure]:
     measures: list[Measure] = []
-    with tempfile.TemporaryDirectory(prefix="rapport-bench-store-") as tmp:
-        workdir = Path(tmp)
-        for backend in db.usable(s.backends, s.pg_admin_url):
-            with db.database(backend, workdir, s.pg_admin_url) as url:
-                env = db.server_env(dict(os.environ), url)
-                migrate(env)
-                token = create_api_key(env)
-                if echo:
-                    print(f"{backend}:", flush=True)
-                for round_ in range(1, s.rounds + 1):
-                    order = (True, False) if round_ % 2 else (False, True)
-                    for alerts in order:
-                        if echo:
-                            warn_if_busy()
-                        _one_server(backend, url, token, round_, alerts, workdir, s, measures, echo)
+    databases = db.migrated_databases(s.backends, s.pg_admin_url, "rapport-bench-store-")
+    with closing(databases):
+        for each in databases:
+            backend, url, env, workdir = each.backend, each.url, each.env, each.workdir
+            token = create_api_key(env)
+            if echo:
+                print(f"{backend}:", flush=True)
+            for round_ in range(1, s.rounds + 1):
+                order = (True, False) if round_ % 2 else (False, True)
+                for alerts in order:
+                    if echo:
+                        warn_if_busy()
+                    _one_server(backend, url, token, round_, alerts, workdir, s, measures, echo)
     return measures
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from score_endpoint import wrk
 
 LUA = """\
 local paths = {{{paths}}}
@@ -173,19 +174,7 @@ def run_wrk(
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install -y wrk); it has no fallback here")
     script.write_text(requests.lua())
-    command = [
-        *prefix,
-        *("wrk", "-t", str(threads), "-c", str(connections)),
-        *("-d", f"{max(1, round(seconds))}s", "--timeout", "5s", "-s", str(script)),
-        base_url + requests.paths[0],
-    ]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + 60, check=False
-    )
-    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    raw = json.loads(line.removeprefix("RESULT "))
+    raw = wrk(prefix, base_url + requests.paths[0], script, seconds, connections, threads)
     return WrkResult(
         requests=raw["requests"],
         seconds=raw["duration_us"] / 1e6,

@@ -8,8 +8,10 @@ re-evaluation of the same evidence raise nothing new. Every transition is audite
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from service.app.access import read_one, read_page
 from service.app.audit import audited, record
@@ -33,6 +35,8 @@ from service.domain.instruments.model import InstrumentDefinition, Respondent
 from service.domain.progress import Observation
 from service.domain.records import Administration, Patient, Principal, Scope
 from service.domain.series_summary import SeriesRules, Signals, summarize_new
+
+T = TypeVar("T")
 
 
 def raise_alerts(
@@ -62,10 +66,12 @@ def raise_alerts(
         rule = rules.discordance(client)
         if rule is not None:
             # A pair is made within one session: this session's ratings are all it needs.
+            stored = store.session_ratings(
+                tenant_id, dyad_id, administration.session, [client.id, therapist.id]
+            )
+            rated = Rated(_observation(administration), _scale_scores(administration))
             of = _by_instrument(
-                store.session_ratings(
-                    tenant_id, dyad_id, administration.session, [client.id, therapist.id]
-                )
+                _with_new(stored, (administration.instrument, rated), lambda r: r[1].observation)
             )
             pairs = pair_sessions(
                 of.get(client.id, []), of.get(therapist.id, []), rule, client.total_scale
@@ -109,17 +115,38 @@ def _series_signals(
     if not rules.reads_history:
         return Signals()
     dyad_id, instrument = administration.dyad_id, administration.instrument
-    total = administration.score.get("total")  # as the store reads it back: a float
-    new = Observation(
-        administration.id, administration.session, administration.completed_at,
-        None if total is None else float(total),
-    )  # fmt: skip
+    new = _observation(administration)
     summary, signals = summarize_new(
         context.summary, context.administrations, new, rules,
-        lambda: store.series(tenant_id, dyad_id, instrument),
+        lambda: _with_new(store.series(tenant_id, dyad_id, instrument), new, lambda o: o),
     )  # fmt: skip
     store.save_series_summary(tenant_id, dyad_id, instrument, summary)
     return signals
+
+
+def _observation(administration: Administration) -> Observation:
+    """The new administration as the store reads it back: a float total, a UTC time."""
+    total = administration.score.get("total")
+    return Observation(
+        administration.id, administration.session, administration.completed_at.astimezone(UTC),
+        None if total is None else float(total),
+    )  # fmt: skip
+
+
+def _scale_scores(administration: Administration) -> dict[str, float | None]:
+    scales: dict[str, dict[str, Any]] = administration.score.get("scales", {})
+    return {name: scale["score"] for name, scale in scales.items()}
+
+
+def _with_new(stored: list[T], new: T, observation: Callable[[T], Observation]) -> list[T]:
+    """``stored`` with the new administration in its place (oldest first, by id, as the
+    store orders them). The store writes a new administration with the transaction's other
+    writes, after evaluation, so reads made for it do not see it yet."""
+    new_id_ = observation(new).administration_id
+    if any(observation(item).administration_id == new_id_ for item in stored):
+        return stored
+    older = [item for item in stored if observation(item).administration_id < new_id_]
+    return [*older, new, *stored[len(older) :]]
 
 
 def _by_instrument(history: list[tuple[str, Rated]]) -> dict[str, list[Rated]]:

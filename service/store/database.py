@@ -12,7 +12,9 @@ about 400 us against 20-30 us on a plain connection in one thread (DESIGN.md sec
 bench/README.md), which is why Rapport does not use aiosqlite.
 
 PostgreSQL takes concurrent transactions itself: jobs run on worker threads, bounded by the
-connection pool size so that a burst queues instead of collapsing p99.
+connection pool size so that a burst queues instead of collapsing p99. Its connections begin
+a transaction only when a job first writes (service/store/engine.py): a job that reads and
+then writes once is two statements and no BEGIN or COMMIT.
 """
 
 from __future__ import annotations
@@ -56,10 +58,11 @@ class Database(ABC):
 
 
 def open_database(database_url: str, pool_size: int = 10) -> Database:
-    engine = create_engine(database_url, pool_size)
     if is_sqlite(driver_url(database_url)):
-        return SqliteDatabase(engine)
-    return PostgresDatabase(engine, pool_size)
+        return SqliteDatabase(create_engine(database_url))
+    return PostgresDatabase(
+        create_engine(database_url, pool_size, lazy_transactions=True), pool_size
+    )
 
 
 class PostgresDatabase(Database):

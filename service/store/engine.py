@@ -5,14 +5,25 @@ loss) and foreign keys on. Python's sqlite3 module is put in autocommit mode and
 emits ``BEGIN IMMEDIATE`` itself, so savepoints work and the write lock is taken at the
 start of a transaction rather than upgraded half-way (SQLAlchemy's documented recipe).
 PostgreSQL gets a bounded pool: without a bound its p99 collapses under load.
+
+The service's PostgreSQL connections open transactions lazily (``lazy_transactions``): they
+run in autocommit, reads run on their own (each sees what is committed when it starts, as
+every statement of a READ COMMITTED transaction does), and a transaction begins only at the
+first statement that writes or locks. A unit of work that only reads and then writes once
+(storing an administration: read the dyad, then one combined write, prepared.py) pays no
+BEGIN and no COMMIT: two statements where it took seven (bench/README.md).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, event
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.pool import NullPool
 
@@ -34,7 +45,11 @@ _JSON: dict[str, Any] = {
 }
 
 
-def create_engine(database_url: str, pool_size: int = 10) -> Engine:
+def create_engine(
+    database_url: str, pool_size: int = 10, *, lazy_transactions: bool = False
+) -> Engine:
+    """An engine for ``database_url``. ``lazy_transactions`` (PostgreSQL, the service's own
+    engine; never for migrations) begins transactions at the first write, see above."""
     url = driver_url(database_url)
     if is_sqlite(url):
         path = sqlite_path(url)
@@ -49,9 +64,39 @@ def create_engine(database_url: str, pool_size: int = 10) -> Engine:
         return engine
     # No pre-ping (a round trip per transaction, ~80 us measured): stale connections are
     # recycled instead, and a failed statement surfaces as a retryable 503.
-    return sa_create_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_recycle=300, **_JSON
-    )
+    engine = sa_create_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_recycle=300, **_JSON,
+        **({"isolation_level": "AUTOCOMMIT"} if lazy_transactions else {}),
+    )  # fmt: skip
+    if lazy_transactions:
+        event.listen(engine, "before_cursor_execute", _begin_before_writing)
+    return engine
+
+
+_LONE = "rapport.lone_statement"
+_LOCKING = re.compile(r"\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
+
+
+@contextmanager
+def lone_statement(connection: Connection) -> Iterator[None]:
+    """The statement run inside is a unit of work's last: when no transaction is open, it
+    needs none (a single statement is atomic by itself)."""
+    connection.info[_LONE] = True
+    try:
+        yield
+    finally:
+        connection.info.pop(_LONE, None)
+
+
+def _begin_before_writing(connection: Connection, cursor: Any, statement: str, *_: Any) -> None:
+    """On a lazy-transaction connection, BEGIN before the first statement that is not a
+    plain read, as the driver itself would before any statement."""
+    if connection.info.get(_LONE) or (
+        statement[:6].upper() == "SELECT" and not _LOCKING.search(statement)
+    ):
+        return
+    if cursor.connection.info.transaction_status == TransactionStatus.IDLE:
+        cursor.execute("BEGIN")
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -17,13 +17,14 @@ the same as for ``Connection.execute``.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
 
 Processor = Callable[[Any], Any] | None
 
@@ -127,19 +128,43 @@ class Prepared:
 def write_together(
     connection: Connection, writes: Sequence[tuple[Prepared, Mapping[str, Any]]]
 ) -> None:
-    """Run writes whose results nobody reads, in order: on PostgreSQL in one round trip
-    (psycopg's pipeline mode), elsewhere one after the other. A failure raises the
-    SQLAlchemy exception ``Connection.execute`` would (IntegrityError...)."""
-    dbapi = connection.connection.dbapi_connection
-    pipeline = getattr(dbapi, "pipeline", None) if len(writes) > 1 else None
-    if pipeline is None:
+    """Run writes whose results nobody reads, in order. On PostgreSQL they are one statement
+    (each write a data-modifying ``WITH`` of it: one round trip, one statement for psycopg
+    and the server to process, atomic by itself; foreign keys are checked at its end, so a
+    row may refer to one inserted beside it). Each write must touch rows of its own: the
+    parts of one statement see the same snapshot, not each other's changes. Elsewhere they
+    run one after the other. A failure raises what ``Connection.execute`` would
+    (IntegrityError...)."""
+    if len(writes) == 1 or connection.dialect.name != "postgresql":
         for prepared, params in writes:
             prepared.rowcount(connection, params)
         return
-    driver_error = connection.dialect.loaded_dbapi.Error
-    try:
-        with pipeline():
-            for prepared, params in writes:
-                prepared._execute(prepared._for(connection.dialect), connection, params).close()
-    except driver_error as error:  # raised at the pipeline's sync, past SQLAlchemy's wrapping
-        raise DBAPIError.instance(None, None, error, driver_error) from error
+    sql, binds = _combined(tuple(prepared for prepared, _ in writes), connection.dialect)
+    bound = tuple(
+        params[name] if process is None else process(params[name])
+        for part, (_, params) in zip(binds, writes, strict=True)
+        for name, process in part
+    )
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    connection._cursor_execute(cursor, sql, bound)
+    cursor.close()
+
+
+_NAMED = re.compile(r"%\(([^)]+)\)s")  # psycopg's named placeholder, as SQLAlchemy writes it
+
+
+@functools.lru_cache(maxsize=256)
+def _combined(
+    parts: tuple[Prepared, ...], dialect: Dialect
+) -> tuple[str, tuple[tuple[tuple[str, Processor], ...], ...]]:
+    """``WITH w0 AS (first), w1 AS (second) ... last`` with positional placeholders, and
+    for each part the parameter name and bind processor of its placeholders in order."""
+    sqls, binds = [], []
+    for prepared in parts:
+        compiled = prepared._for(dialect)
+        assert not compiled.positional, "combined from psycopg's named placeholders"
+        processors = dict(compiled.binds)
+        sqls.append(_NAMED.sub("%s", compiled.sql))
+        binds.append(tuple((name, processors[name]) for name in _NAMED.findall(compiled.sql)))
+    head = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(sqls[:-1]))
+    return f"WITH {head} {sqls[-1]}", tuple(binds)

@@ -24,7 +24,7 @@ class StoreTransact:
         def in_transaction(connection: Connection) -> T:
             store = SqlStore(connection)
             result = work(store)
-            store.flush()  # the deferred writes, before the transaction commits
+            store.flush(last=True)  # the deferred writes, before the transaction commits
             return result
 
         try:

@@ -126,19 +126,26 @@ def test_json_and_floats_round_trip_as_core_reads_them(c: Connection) -> None:
     assert dict(zip(administrations.c.keys(), got, strict=True)) == row
 
 
-def test_writes_together_land_in_order_and_fail_as_core_fails(c: Connection) -> None:
-    # On PostgreSQL these run in one round trip (psycopg's pipeline mode), where a failure
-    # surfaces only at the end: it must still be SQLAlchemy's IntegrityError.
+def test_writes_together_land_as_core_writes_and_fail_whole(c: Connection) -> None:
+    # On PostgreSQL they are one statement (each write a WITH of it): the rows must be
+    # Core's, a row may refer to one written beside it, and a failure anywhere must raise
+    # SQLAlchemy's IntegrityError and leave none of the statement's rows.
     tenant, patient, practitioner = _people(c)
     first, second = _dyad(tenant, patient, practitioner), _dyad(tenant, patient, practitioner)
-    add = Prepared(insert(dyads))
-    write_together(c, [(add, first), (add, second)])
-    stored = c.execute(select(dyads.c.id).order_by(dyads.c.id)).scalars().all()
-    assert stored == sorted([first["id"], second["id"]])
+    session = {"id": uuid.uuid4(), "tenant_id": tenant, "dyad_id": second["id"], "number": 1,
+               "created_at": NOW}  # fmt: skip
+    add, add_session = Prepared(insert(dyads)), Prepared(insert(sessions))
+    write_together(c, [(add, first), (add, second), (add_session, session)])
+    stored = c.execute(select(dyads).order_by(dyads.c.id)).all()
+    assert [tuple(r) for r in stored] == sorted(
+        (tuple(d[column.key] for column in dyads.columns) for d in (first, second)),
+        key=lambda r: r[0],
+    )
+    assert c.execute(select(sessions.c.dyad_id)).scalars().all() == [second["id"]]
     third = _dyad(tenant, patient, practitioner)
     with pytest.raises(IntegrityError), c.begin_nested():  # the second repeats an id
         write_together(c, [(add, third), (add, first)])
-    assert len(c.execute(select(dyads.c.id)).all()) == 2  # the savepoint took the third back
+    assert len(c.execute(select(dyads.c.id)).all()) == 2  # the third is not there
 
 
 def test_driver_errors_surface_as_sqlalchemy_errors(c: Connection) -> None:

@@ -78,18 +78,22 @@ class AdministrationQueries(Queries):
     def ensure_session(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, number: int, now: datetime
     ) -> uuid.UUID:
-        """The session's id, creating the session when first named (safe under races)."""
+        """The session's id, creating the session when first named (safe under races: its
+        id is derived from the dyad and number, and a second insert does nothing). Written
+        with the transaction's deferred writes."""
         session_id = uuid.uuid5(_SESSION_NAMESPACE, f"{dyad_id}:{number}")
-        _INSERT_SESSION[self._c.dialect.name].rowcount(
-            self._c,
+        self._later(
+            _INSERT_SESSION[self._c.dialect.name],
             {"id": session_id, "tenant_id": tenant_id, "dyad_id": dyad_id, "number": number,
              "created_at": now},
         )  # fmt: skip
         return session_id
 
     def add_administration(self, a: Administration, session_id: uuid.UUID) -> None:
-        _INSERT_ADMINISTRATION.rowcount(
-            self._c,
+        """Written with the transaction's deferred writes: reads of the dyad's series in the
+        same transaction do not see it (alert evaluation adds it itself)."""
+        self._later(
+            _INSERT_ADMINISTRATION,
             {
                 "id": a.id,
                 "tenant_id": a.tenant_id,

@@ -31,6 +31,7 @@ class AlertQueries(Queries):
 
     def add_alert(self, alert: Alert, evidence_key: str) -> bool:
         """Store a new alert unless the same evidence already raised one; True if stored."""
+        self.flush()  # an immediate write: the deferred ones before it keep their order
         return bool(
             _ADD_ALERT[self._c.dialect.name].rowcount(
                 self._c,

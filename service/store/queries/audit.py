@@ -46,8 +46,10 @@ class AuditQueries(Queries):
         self, tenant_id: uuid.UUID, key: str, request_hash: str, status_code: int,
         body: dict[str, Any], now: datetime,
     ) -> None:  # fmt: skip
-        _STORE_RESPONSE.rowcount(
-            self._c,
+        """Claims the key with the transaction's deferred writes (a second claim of the same
+        key fails them all on its primary key)."""
+        self._later(
+            _STORE_RESPONSE,
             {"tenant_id": tenant_id, "key": key, "request_hash": request_hash,
              "status_code": status_code, "response": body, "created_at": now},
         )  # fmt: skip

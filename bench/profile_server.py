@@ -47,13 +47,15 @@ def _patch_database() -> None:
         finally:
             _database_profile.disable()
 
-    def profiled_transaction(self: dbmod.PostgresDatabase, work: Callable[[Any], Any]) -> Any:
+    def profiled_transaction(
+        self: dbmod.PostgresDatabase, connection: Any, work: Callable[[Any], Any]
+    ) -> Any:
         # One profiler for all worker threads: enable/disable around each transaction, one
         # thread at a time would serialise them, so each thread gets its own and they merge.
         profile = _thread_profile()
         profile.enable()
         try:
-            return transaction(self, work)
+            return transaction(self, connection, work)
         finally:
             profile.disable()
 

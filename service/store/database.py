@@ -11,8 +11,9 @@ commit). Measured on this class of machine, a statement through the asyncio driv
 about 400 us against 20-30 us on a plain connection in one thread (DESIGN.md section 6 and
 bench/README.md), which is why Rapport does not use aiosqlite.
 
-PostgreSQL takes concurrent transactions itself: jobs run on worker threads, bounded by the
-connection pool size so that a burst queues instead of collapsing p99. Its connections begin
+PostgreSQL takes concurrent transactions itself: jobs run on worker threads, as many as the
+pool size (``RAPPORT_DB_POOL_SIZE``), each with a connection of its own, so that a burst
+queues instead of collapsing p99. Its connections begin
 a transaction only when a job first writes (service/store/engine.py): a job that reads and
 then writes once is two statements and no BEGIN or COMMIT.
 """
@@ -23,13 +24,12 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import anyio.to_thread
-from anyio import CapacityLimiter
 from sqlalchemy import Connection, Engine
 
 from service.domain.errors import Unavailable
@@ -66,19 +66,65 @@ def open_database(database_url: str, pool_size: int = 10) -> Database:
 
 
 class PostgresDatabase(Database):
-    def __init__(self, engine: Engine, pool_size: int) -> None:
+    """``pool_size`` worker threads, each holding one connection for as long as it works.
+
+    A job goes to the first free worker through one queue and is settled on its event loop
+    with one ``call_soon_threadsafe``: no pool checkout, connection reset or thread-pool
+    bookkeeping per transaction, which cost more than a whole store's two statements
+    (bench/README.md). The engine's pool holds exactly the workers' connections: nothing
+    else takes one. A worker drops its connection when it is invalidated (the server
+    went away: the job failed with OperationalError, a retryable 503) or older than the
+    engine's recycle time, and opens a new one for its next job.
+    """
+
+    def __init__(self, engine: Engine, pool_size: int, max_queue: int = 20_000) -> None:
         super().__init__(engine)
-        self._limiter = CapacityLimiter(pool_size)
+        self._queue: queue.Queue[_Job | object] = queue.Queue(maxsize=max_queue)
+        self._threads = [
+            threading.Thread(target=self._worker, name=f"rapport-postgres-{i}", daemon=True)
+            for i in range(pool_size)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     async def run(self, work: Work[T]) -> T:
-        return await anyio.to_thread.run_sync(self._transaction, work, limiter=self._limiter)
-
-    def _transaction(self, work: Work[T]) -> T:
-        with self.engine.begin() as connection:
-            return work(connection)
+        return await _submit(self._queue, work)
 
     def close(self) -> None:
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join(timeout=30)
         self.engine.dispose()
+
+    def _worker(self) -> None:
+        connection: Connection | None = None
+        opened = 0.0
+        while True:
+            job = self._queue.get()
+            if not isinstance(job, _Job):
+                break
+            try:
+                if connection is None:
+                    connection, opened = self.engine.connect(), time.monotonic()
+                job.result = self._transaction(connection, job.work)
+            except BaseException as exc:
+                job.error = exc
+            if connection is not None and (
+                connection.invalidated or time.monotonic() - opened > _RECYCLE_SECONDS
+            ):
+                connection.close()
+                connection = None
+            job.loop.call_soon_threadsafe(_settle, [job])
+        if connection is not None:
+            connection.close()
+
+    def _transaction(self, connection: Connection, work: Work[T]) -> T:
+        with connection.begin():
+            return work(connection)
+
+
+_RECYCLE_SECONDS = 300.0  # as the engine's pool_recycle: stale server-side state goes
 
 
 @dataclass(slots=True)
@@ -105,14 +151,7 @@ class SqliteDatabase(Database):
         self._thread.start()
 
     async def run(self, work: Work[T]) -> T:
-        loop = asyncio.get_running_loop()
-        job = _Job(work, loop, loop.create_future())
-        try:
-            self._queue.put_nowait(job)
-        except queue.Full:
-            raise Unavailable("Too many requests are waiting for the database.") from None
-        result: T = await job.future
-        return result
+        return await _submit(self._queue, work)
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -166,6 +205,18 @@ class SqliteDatabase(Database):
             log.exception("group commit of %d job(s) failed", len(jobs))
             for job in jobs:
                 job.result, job.error = None, exc
+
+
+async def _submit(jobs: queue.Queue[_Job | object], work: Work[T]) -> T:
+    """Queue ``work`` for a database thread and wait for its outcome."""
+    loop = asyncio.get_running_loop()
+    job = _Job(work, loop, loop.create_future())
+    try:
+        jobs.put_nowait(job)
+    except queue.Full:
+        raise Unavailable("Too many requests are waiting for the database.") from None
+    result: T = await job.future
+    return result
 
 
 def _settle(jobs: list[_Job]) -> None:

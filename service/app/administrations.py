@@ -127,6 +127,11 @@ class Administrations:
                     store, principal, administration, definition, self._instruments,
                     self._rules, found,
                 )  # fmt: skip
+            elif self._rules.summarizes(definition):
+                # Not folded into the series' summary: the next evaluation rebuilds it.
+                store.mark_series_summary_stale(
+                    principal.tenant_id, dyad.id, definition.id, administration.id
+                )
             return Submitted(201, body, replayed=False)
 
         try:

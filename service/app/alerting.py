@@ -117,10 +117,12 @@ def _series_signals(
     dyad_id, instrument = administration.dyad_id, administration.instrument
     new = _observation(administration)
     summary, signals = summarize_new(
-        context.summary, context.administrations, new, rules,
+        context.summary, new, rules,
         lambda: _with_new(store.series(tenant_id, dyad_id, instrument), new, lambda o: o),
     )  # fmt: skip
-    store.save_series_summary(tenant_id, dyad_id, instrument, summary)
+    store.save_series_summary(
+        tenant_id, dyad_id, instrument, summary, administration.id, context.summary_version
+    )
     return signals
 
 

@@ -56,9 +56,9 @@ class DyadContext:
     dyad: Dyad
     population: Population | None  # the patient's, for population cut-offs
     # With ``series_of``: the instrument's saved series summary (service.domain.
-    # series_summary), if any, and how many administrations the series holds so far.
+    # series_summary), if any, and the version of the row it was read from.
     summary: SavedSummary | None = None
-    administrations: int = 0
+    summary_version: uuid.UUID | None = None
 
 
 class Store(Protocol):
@@ -140,7 +140,11 @@ class Store(Protocol):
         self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, instruments: Sequence[str]
     ) -> list[tuple[uuid.UUID, str, Observation]]: ...
     def save_series_summary(
-        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, saved: SavedSummary
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, saved: SavedSummary,
+        version: uuid.UUID, read_version: uuid.UUID | None,
+    ) -> None: ...  # fmt: skip
+    def mark_series_summary_stale(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, version: uuid.UUID
     ) -> None: ...
     def add_alert(self, alert: Alert, evidence_key: str) -> bool: ...
     def alert(self, tenant_id: uuid.UUID, alert_id: uuid.UUID) -> Alert | None: ...

@@ -44,10 +44,14 @@ class ClinicalRules:
             )
         return found[1], found[2]
 
+    def summarizes(self, definition: InstrumentDefinition) -> bool:
+        """Whether alert evaluation keeps a series summary of this instrument."""
+        return self.alerting(definition)[1].reads_history
+
     def reads_series(self, definition: InstrumentDefinition) -> bool:
         """Whether storing this instrument evaluates rules over its history (storing then
         reads the series' saved summary with the dyad)."""
-        return self.alerts_enabled and self.alerting(definition)[1].reads_history
+        return self.alerts_enabled and self.summarizes(definition)
 
     def discordance(self, client_form: InstrumentDefinition) -> DiscordanceRule | None:
         k = client_form.concordance

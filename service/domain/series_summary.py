@@ -12,8 +12,13 @@ The store keeps one summary per (dyad, instrument) with what it covers (``SavedS
 Storing an administration in a session after every folded one steps the summary once, so
 alert evaluation costs the same at session 5 as at session 500. Anything else rebuilds it
 from the whole series: an earlier session arriving late, a second administration in a
-session, administrations stored while alerts were off or by a concurrent transaction (the
-count no longer matches), or changed rules (the key no longer matches).
+session, changed rules (the key no longer matches), or a summary the store marked
+``STALE``. The store's writes keep that mark honest, so that checking a summary costs
+nothing at any length of series: an administration stored without stepping the summary
+(alerts off) marks it stale, and of two stores that stepped the same summary at once,
+the second to write marks it stale instead of replacing the first's (each write changes
+the row's version; a writer replaces the summary only if the version is still the one it
+read).
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ from service.domain.ruptures import (
 # Part of every summary's key: change it when the fold's meaning changes, and every stored
 # summary is rebuilt from its series the next time it is used.
 SUMMARY_VERSION = "series-summary-1"
+# The key of a summary that may not cover its series: no rules have it.
+STALE = "stale"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,28 +164,22 @@ class SavedSummary:
 
 def summarize_new(
     saved: SavedSummary | None,
-    administrations_before: int,
     new: Observation,
     rules: SeriesRules,
     read_series: Callable[[], Sequence[Observation]],
 ) -> tuple[SavedSummary, Signals]:
     """The series' summary once ``new`` is stored, and the signals at ``new``.
 
-    ``administrations_before`` counts the series' administrations stored before ``new``. The
-    saved summary is stepped when it covers all of them and ``new`` is in a later session;
-    otherwise the series (``new`` included) is read and folded again. Both give the same
-    result (a property test holds them to it).
+    The saved summary is stepped when it is current under these rules (not ``STALE``) and
+    ``new`` is in a later session than any it folded; otherwise the series (``new``
+    included) is read and folded again. Both give the same result (a property test holds
+    them to it).
     """
-    if (
-        saved is not None
-        and saved.rules_key == rules.key
-        and saved.administrations == administrations_before
-        and new.session > saved.last_session
-    ):
+    if saved is not None and saved.rules_key == rules.key and new.session > saved.last_session:
         summary, signals = saved.summary, Signals()
         if new.total is not None:
             summary, signals = advance(summary, new, rules)
-        stepped = SavedSummary(rules.key, administrations_before + 1, new.session, summary)
+        stepped = SavedSummary(rules.key, saved.administrations + 1, new.session, summary)
         return stepped, signals
     series = read_series()
     summary, signals = fold(series, rules, new.administration_id)

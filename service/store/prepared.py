@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Select
+from sqlalchemy import Connection, Insert, Select, Update
 from sqlalchemy.engine import Dialect
 
 Processor = Callable[[Any], Any] | None
@@ -44,7 +44,7 @@ class Prepared:
 
     __slots__ = ("_compiled", "_statement")
 
-    def __init__(self, statement: Select[Any] | Insert) -> None:
+    def __init__(self, statement: Select[Any] | Insert | Update) -> None:
         self._statement = statement
         self._compiled: dict[str, _Compiled] = {}
 

@@ -191,7 +191,9 @@ class AlertTable(Base):
 class SeriesSummaryTable(Base):
     """Alert evaluation's summary of one dyad's series of one instrument
     (service.domain.series_summary). Derived data: rebuilt from the administrations
-    whenever it does not cover them exactly."""
+    whenever it may not cover them exactly. ``version`` is the id of the administration
+    that last wrote the row: a writer replaces the summary only if it still has the
+    version that writer read."""
 
     __tablename__ = "series_summaries"
 
@@ -202,3 +204,4 @@ class SeriesSummaryTable(Base):
     administrations: Mapped[int] = mapped_column(Integer)
     last_session: Mapped[int] = mapped_column(Integer)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[uuid.UUID] = mapped_column(Uuid)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import Row, and_, bindparam, insert, select, update
 
 from service.app.ports import DyadContext
 from service.domain.instruments.model import Population
@@ -17,7 +17,6 @@ from service.domain.series_summary import SavedSummary
 from service.store.prepared import Prepared
 from service.store.queries.base import (
     Queries,
-    administrations,
     api_keys,
     dyads,
     owned,
@@ -50,16 +49,11 @@ _DYAD_AND_POPULATION = (
     .where(dyads.c.id == bindparam("id"), patients.c.tenant_id == bindparam("tenant_id"))
 )
 _DYAD_CONTEXT = Prepared(_DYAD_AND_POPULATION)
-# ... and, storing to a series that alert rules read, the series' saved summary and how many
-# administrations it holds (counted from the (dyad_id, instrument) index alone: they are the
-# tenant's, since the dyad is).
-_S, _A = series_summaries, administrations
+# ... and, storing to a series that alert rules read, the series' saved summary.
+_S = series_summaries
 _DYAD_CONTEXT_WITH_SUMMARY = Prepared(
     _DYAD_AND_POPULATION.add_columns(
-        select(func.count())
-        .where(_A.c.dyad_id == dyads.c.id, _A.c.instrument == bindparam("instrument"))
-        .scalar_subquery(),
-        _S.c.rules_key, _S.c.administrations, _S.c.last_session, _S.c.summary,
+        _S.c.rules_key, _S.c.administrations, _S.c.last_session, _S.c.summary, _S.c.version,
     ).outerjoin(
         _S,
         and_(_S.c.dyad_id == dyads.c.id, _S.c.instrument == bindparam("instrument"),
@@ -229,7 +223,7 @@ class PeopleQueries(Queries):
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, series_of: str | None = None
     ) -> DyadContext | None:
         """The dyad, its patient's population and, for ``series_of``, that instrument's
-        saved series summary and administration count: everything storing reads, at once."""
+        saved series summary: everything storing reads, at once."""
         self.flush()  # a summary saved earlier in this transaction is read back
         params = {"tenant_id": tenant_id, "id": dyad_id, "instrument": series_of}
         query = _DYAD_CONTEXT if series_of is None else _DYAD_CONTEXT_WITH_SUMMARY
@@ -240,11 +234,11 @@ class PeopleQueries(Queries):
         dyad, population = _dyad(row), Population(row[7]) if row[7] else None
         if series_of is None:
             return DyadContext(dyad, population)
-        count, rules_key, covered, last_session, document = row[8:13]
-        saved = None
-        if rules_key is not None:
-            saved = SavedSummary(rules_key, covered, last_session, summary_of(document))
-        return DyadContext(dyad, population, saved, count)
+        rules_key, covered, last_session, document, version = row[8:13]
+        if rules_key is None:
+            return DyadContext(dyad, population)
+        saved = SavedSummary(rules_key, covered, last_session, summary_of(document))
+        return DyadContext(dyad, population, saved, version)
 
     def dyads(
         self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,

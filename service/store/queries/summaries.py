@@ -1,44 +1,70 @@
 """Alert evaluation's series summaries (service.domain.series_summary), one per (dyad,
 instrument). They are read with the dyad when an administration is stored
-(``PeopleQueries.dyad_context``) and replaced here."""
+(``PeopleQueries.dyad_context``) and written here."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from sqlalchemy import Uuid, bindparam, case, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.domain.ruptures import Track
-from service.domain.series_summary import SavedSummary, SeriesSummary
+from service.domain.series_summary import STALE, SavedSummary, SeriesSummary
 from service.store.prepared import Prepared
 from service.store.queries.base import Queries, series_summaries
 
 _S = series_summaries
-# Saved on every stored administration of an instrument with series rules: prepared.
-_REPLACED = ("rules_key", "administrations", "last_session", "summary")
+# Saved on every stored administration of an instrument with series rules: prepared. A row
+# changed since it was read (its version is no longer the one read) is not replaced but
+# marked stale: another store stepped the same summary at the same time, and neither step
+# saw the other's administration (service.domain.series_summary).
+_REPLACED = ("administrations", "last_session", "summary", "version")
 _SAVE = {
     name: Prepared(
         (insert := dialect.insert(_S)).on_conflict_do_update(
             index_elements=["dyad_id", "instrument"],
-            set_={column: insert.excluded[column] for column in _REPLACED},
+            set_={column: insert.excluded[column] for column in _REPLACED}
+            | {"rules_key": case(
+                (_S.c.version.is_not_distinct_from(bindparam("read_version", type_=Uuid)),
+                 insert.excluded.rules_key),
+                else_=bindparam("stale"),
+            )},
         )
     )
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+}  # fmt: skip
+_MARK_STALE = Prepared(
+    update(_S)
+    .where(_S.c.tenant_id == bindparam("t"), _S.c.dyad_id == bindparam("d"),
+           _S.c.instrument == bindparam("i"))
+    .values(rules_key=bindparam("stale"), version=bindparam("version"))
+)  # fmt: skip
 
 
 class SummaryQueries(Queries):
     def save_series_summary(
-        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, saved: SavedSummary
-    ) -> None:
-        """Store the series' summary with the transaction's deferred writes."""
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, saved: SavedSummary,
+        version: uuid.UUID, read_version: uuid.UUID | None,
+    ) -> None:  # fmt: skip
+        """Store the series' summary with the transaction's deferred writes, as ``version``
+        of the row, unless the row is no longer ``read_version`` (None: there was none)."""
         self._later(
             _SAVE[self._c.dialect.name],
             {"tenant_id": tenant_id, "dyad_id": dyad_id, "instrument": instrument,
              "rules_key": saved.rules_key, "administrations": saved.administrations,
-             "last_session": saved.last_session, "summary": document_of(saved.summary)},
+             "last_session": saved.last_session, "summary": document_of(saved.summary),
+             "version": version, "read_version": read_version, "stale": STALE},
         )  # fmt: skip
+
+    def mark_series_summary_stale(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, version: uuid.UUID
+    ) -> None:
+        """An administration was stored without stepping the summary (alerts off): the
+        next store that evaluates alerts rebuilds it. Deferred like the other writes."""
+        self._later(_MARK_STALE, {"t": tenant_id, "d": dyad_id, "i": instrument,
+                                  "version": version, "stale": STALE})  # fmt: skip
 
 
 def document_of(summary: SeriesSummary) -> dict[str, Any]:

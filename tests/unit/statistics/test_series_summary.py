@@ -4,8 +4,8 @@ Storing an administration steps the dyad's saved summary once when the administr
 comes after everything it covers, and reads and folds the whole series otherwise
 (``summarize_new``). The properties below drive it through arbitrary arrival orders
 (late sessions, re-administrations in a session, unscored administrations, administrations
-stored with alerts off) and compare every step with a fold of the whole series, the
-definition of what the rules find.
+stored with alerts off, which the store marks ``STALE``) and compare every step with a fold
+of the whole series, the definition of what the rules find.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from service.domain.alerts import AlertPolicy
 from service.domain.progress import Observation
 from service.domain.ruptures import RuptureRule, not_on_track, ruptures, session_drops
 from service.domain.series_summary import (
+    STALE,
     SavedSummary,
     SeriesRules,
     SeriesSummary,
@@ -85,6 +86,8 @@ class Series:
             at(arrival.session, arrival.minutes), arrival.total,
         )  # fmt: skip
         self.stored.append(new)
+        if not arrival.alerts_on and self.saved is not None:
+            self.saved = replace(self.saved, rules_key=STALE)  # what the store does
         return new
 
     def evaluate(self, new: Observation) -> Signals:
@@ -94,8 +97,7 @@ class Series:
             self.reads += 1
             return list(self.stored)
 
-        before = len(self.stored) - 1
-        self.saved, signals = summarize_new(self.saved, before, new, self.rules, read)
+        self.saved, signals = summarize_new(self.saved, new, self.rules, read)
         return signals
 
 

@@ -74,11 +74,16 @@ class Administrations:
         await require(self._transact, principal, Scope.WRITE, "administration.create")
         definition = self._check(new)
         now = datetime.now(UTC)
-        # Score before taking the writer: invalid answers never reach the database, and the
-        # writer's time goes to writing.
-        default_score = score_dict(
-            self._instruments.score(new.instrument, new.responses, new.population)
-        )
+        # Answers are checked before the transaction, so invalid ones never reach the
+        # database. They are scored once: here when the request names the population, else
+        # in the transaction, with the patient's.
+        given = None
+        if new.population is not None:
+            given = score_dict(
+                self._instruments.score(new.instrument, new.responses, new.population)
+            )
+        else:
+            self._instruments.check(new.instrument, new.responses)
         request_hash = _fingerprint(new) if idempotency_key is not None else ""
         administration_id = new_id()
 
@@ -96,11 +101,10 @@ class Administrations:
             if found is None:
                 raise NotFound(f"No dyad {new.dyad_id}.")
             dyad, population = found.dyad, found.population
-            score = default_score
-            if new.population is None and population is not None:
-                score = score_dict(
-                    self._instruments.score(new.instrument, new.responses, population.value)
-                )
+            score = given
+            if score is None:
+                of = population.value if population else None
+                score = score_dict(self._instruments.score(new.instrument, new.responses, of))
             administration = Administration(
                 id=administration_id,
                 tenant_id=principal.tenant_id,

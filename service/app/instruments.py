@@ -27,7 +27,14 @@ class InstrumentService:
     def score(
         self, instrument_id: str, responses: Mapping[str, object], population: str | None
     ) -> ScoreResult:
+        return self._scorer(instrument_id).score(responses, population)
+
+    def check(self, instrument_id: str, responses: Mapping[str, object]) -> None:
+        """Refuse answers ``score`` would refuse, without scoring them."""
+        self._scorer(instrument_id).check(responses)
+
+    def _scorer(self, instrument_id: str) -> Scorer:
         scorer = self._scorers.get(instrument_id)
         if scorer is None:
             raise InstrumentNotFound(instrument_id)
-        return scorer.score(responses, population)
+        return scorer

@@ -16,6 +16,7 @@ BEGIN and no COMMIT: two statements where it took seven (bench/README.md).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,6 +78,11 @@ _LONE = "rapport.lone_statement"
 _LOCKING = re.compile(r"\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1024)  # statements are few and their text is reused
+def _reads_only(statement: str) -> bool:
+    return statement[:6].upper() == "SELECT" and not _LOCKING.search(statement)
+
+
 @contextmanager
 def lone_statement(connection: Connection) -> Iterator[None]:
     """The statement run inside is a unit of work's last: when no transaction is open, it
@@ -91,9 +97,7 @@ def lone_statement(connection: Connection) -> Iterator[None]:
 def _begin_before_writing(connection: Connection, cursor: Any, statement: str, *_: Any) -> None:
     """On a lazy-transaction connection, BEGIN before the first statement that is not a
     plain read, as the driver itself would before any statement."""
-    if connection.info.get(_LONE) or (
-        statement[:6].upper() == "SELECT" and not _LOCKING.search(statement)
-    ):
+    if connection.info.get(_LONE) or _reads_only(statement):
         return
     if cursor.connection.info.transaction_status == TransactionStatus.IDLE:
         cursor.execute("BEGIN")

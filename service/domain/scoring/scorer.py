@@ -128,6 +128,11 @@ class Scorer:
             for defaulted in (False, True)
         }
 
+    def check(self, responses: Mapping[str, object]) -> None:
+        """Raise what ``score`` raises for these answers (InvalidResponses...), scoring
+        nothing: for callers that score later, once the population is known."""
+        validate(self._specs, self._ids, responses, self.definition.short_name)
+
     def score(self, responses: Mapping[str, object], population: str | None = None) -> ScoreResult:
         pop, defaulted = _population(population)
         raw, keyed = validate(self._specs, self._ids, responses, self.definition.short_name)

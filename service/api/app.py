@@ -27,6 +27,13 @@ alliance. Errors are RFC 9457 `application/problem+json` documents with a stable
 """
 
 
+FAST_LANE = (
+    "POST /v1/dyads/{dyad_id}/administrations",
+    "POST /v1/instruments/{instrument_id}/score",
+    "POST /graphql",
+)
+
+
 class Rapport(FastAPI):
     """FastAPI, with a fast lane for the busiest routes (service/api/rest/fast_lane.py)."""
 
@@ -85,8 +92,9 @@ def create_app(
     app.include_router(fhir.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     if fast_lane:
-        # Storing an administration and stateless scoring: most of what EHRs send.
-        app.fast_lane = FastLane(app, [dyads.submit_administration, instruments.score])
+        # Storing an administration and stateless scoring, over REST and GraphQL: most of
+        # what EHRs send.
+        app.fast_lane = FastLane(app, FAST_LANE)
     return app
 
 

@@ -12,8 +12,9 @@ route's own endpoint function, so no route logic lives here.
 Whatever a lane does not accept outright (a missing, unknown or under-scoped key, a body
 that is not JSON or does not validate, a path FastAPI might read differently) goes on to
 FastAPI untouched, with the body replayed, so every refusal comes from the one documented
-path and is audited there. Errors the endpoint raises are answered by the app's own
-exception handlers. Only routes whose parameters are of those kinds, whose dependencies are
+path and is audited there. Errors the endpoint or a dependency raises are answered by the
+app's own exception handlers, as FastAPI's would answer them. Only routes whose parameters
+are of those kinds (or the request itself, its body readable again), whose dependencies are
 an ``ApiKey`` or take nothing but the request, and whose endpoint returns a ``Response``
 can have a lane (checked when the lane is built). tests/integration/test_fast_lane.py sends
 the same requests with and without the lane and compares the answers byte for byte.
@@ -84,20 +85,23 @@ class _Lane:
             if errors:
                 return None
             values.update(found)
+        if dependant.request_param_name is not None:
+            values[dependant.request_param_name] = request
         return values
 
 
 class FastLane:
     """The lanes of some routes of ``app``, matched by method and path."""
 
-    def __init__(self, app: FastAPI, endpoints: Sequence[Callable[..., Any]]) -> None:
+    def __init__(self, app: FastAPI, routes: Sequence[str]) -> None:
+        """``routes``: "METHOD /path/{param}", as the routes are declared."""
         self._app = app
         self._lanes: dict[str, list[_Lane]] = {}
-        for endpoint in endpoints:
-            route = _route_of(app, endpoint)
-            lane = _Lane(route, route.path_regex, _resolvers(route.dependant), endpoint)
-            for method in route.methods or ():
-                self._lanes.setdefault(method, []).append(lane)
+        for name in routes:
+            method, path = name.split(" ", 1)
+            route = _route_of(app, method, path)
+            lane = _Lane(route, route.path_regex, _resolvers(route.dependant), route.endpoint)
+            self._lanes.setdefault(method, []).append(lane)
 
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         """Answer the request (None), or return what FastAPI should receive to answer it."""
@@ -118,7 +122,7 @@ class FastLane:
         scope["app"] = self._app
         convert = lane.route.param_convertors
         scope["path_params"] = {k: convert[k].convert(v) for k, v in match.groupdict().items()}
-        request = Request(scope, receive)
+        request = Request(scope, _replay(body, receive, False))  # the body, for a request param
         try:
             arguments = await lane.arguments(request, body)
             if arguments is None:
@@ -140,16 +144,16 @@ class FastLane:
         raise error  # pragma: no cover - add_problem_handlers maps Exception itself
 
 
-def _route_of(app: FastAPI, endpoint: Callable[..., Any]) -> APIRoute:
+def _route_of(app: FastAPI, method: str, path: str) -> APIRoute:
     for context in iter_route_contexts(app.routes):
         route = context.original_route
-        if isinstance(route, APIRoute) and route.endpoint is endpoint:
+        if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ()):
             # Included without a prefix or dependencies of its own: the route's own
             # dependant and path are the ones FastAPI serves.
             assert context.path == route.path, f"{route.path} is included under a prefix"
             _check(route)
             return route
-    raise LookupError(f"no route serves {endpoint.__qualname__}")
+    raise LookupError(f"no route {method} {path}")
 
 
 def _check(route: APIRoute) -> None:
@@ -162,7 +166,6 @@ def _check(route: APIRoute) -> None:
             ("several body parameters", len(dependant.body_params) > 1),
             ("an embedded body", any(getattr(f.field_info, "embed", False)
                                      for f in dependant.body_params)),
-            ("a request parameter", dependant.request_param_name),
             ("a return value other than a Response",
              not (isinstance(returns, type) and issubclass(returns, Response))),
         )

@@ -125,10 +125,17 @@ def migrated_databases(
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         workdir = Path(tmp)
         for backend in usable(backends, admin_url):
-            with database(backend, workdir, admin_url) as url:
-                env = server_env(dict(os.environ), url)
-                migrate(env)
-                yield Migrated(backend, url, env, workdir)
+            with migrated(backend, workdir, admin_url) as each:
+                yield each
+
+
+@contextmanager
+def migrated(backend: str, workdir: Path, admin_url: str) -> Iterator[Migrated]:
+    """One fresh, migrated database of ``backend``, dropped afterwards."""
+    with database(backend, workdir, admin_url) as url:
+        env = server_env(dict(os.environ), url)
+        migrate(env)
+        yield Migrated(backend, url, env, workdir)
 
 
 def server_env(base: dict[str, str], url: str, **settings: str) -> dict[str, str]:

@@ -45,7 +45,7 @@ import secrets
 import statistics
 import subprocess
 import sys
-from contextlib import closing
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -317,20 +317,25 @@ def _one_server(
 
 
 def run(s: StoreSettings, echo: bool = True) -> list[Measure]:
+    """Every server gets a fresh database: a server never works on the rows (and, on
+    PostgreSQL, the dead tuples) its predecessors left, so the alerts-on and alerts-off runs
+    of a round start alike whatever their order."""
     measures: list[Measure] = []
-    databases = db.migrated_databases(s.backends, s.pg_admin_url, "rapport-bench-store-")
-    with closing(databases):
-        for each in databases:
-            backend, url, env, workdir = each.backend, each.url, each.env, each.workdir
-            token = create_api_key(env)
+    with tempfile.TemporaryDirectory(prefix="rapport-bench-store-") as tmp:
+        workdir = Path(tmp)
+        for backend in db.usable(s.backends, s.pg_admin_url):
             if echo:
                 print(f"{backend}:", flush=True)
             for round_ in range(1, s.rounds + 1):
                 order = (True, False) if round_ % 2 else (False, True)
                 for alerts in order:
-                    if echo:
-                        warn_if_busy()
-                    _one_server(backend, url, token, round_, alerts, workdir, s, measures, echo)
+                    with db.migrated(backend, workdir, s.pg_admin_url) as each:
+                        token = create_api_key(each.env)
+                        if echo:
+                            warn_if_busy()
+                        _one_server(
+                            backend, each.url, token, round_, alerts, workdir, s, measures, echo
+                        )
     return measures
 
 

@@ -53,6 +53,13 @@ def _statements(database: Database) -> list[tuple[str, str]]:
     return seen
 
 
+async def _count(database: Database, table: str) -> int:
+    def count(connection: Connection) -> int:
+        return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+    return await database.run(count)
+
+
 def _tenant_and_patient(store: SqlStore, name: str) -> uuid.UUID:
     tenant = store.ensure_tenant(name, new_id(), datetime.now(UTC))
     store.add_patient(Patient(new_id(), tenant.id, f"MRN-{name}", None, datetime.now(UTC)))
@@ -116,10 +123,7 @@ async def test_a_write_opens_the_transaction_and_the_end_commits_it(database: Da
     # The first write finds the transaction it opened; the read before it ran on its own.
     assert seen == [("SELECT", "IDLE"), ("INSERT", "INTRANS"), ("SELECT", "INTRANS"),
                     ("INSERT", "INTRANS"), ("INSERT", "INTRANS")]  # fmt: skip
-    count = await database.run(
-        lambda c: c.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
-    )
-    assert count == 1
+    assert await _count(database, "audit_events") == 1
 
 
 @pytest.mark.postgres
@@ -130,12 +134,7 @@ async def test_a_failure_after_a_write_takes_the_whole_unit_back(database: Datab
 
     with pytest.raises(Boom):
         await database.run(work)
-    counts = await database.run(
-        lambda c: c.execute(
-            text("SELECT (SELECT count(*) FROM tenants), (SELECT count(*) FROM patients)")
-        ).one()
-    )
-    assert tuple(counts) == (0, 0)
+    assert (await _count(database, "tenants"), await _count(database, "patients")) == (0, 0)
 
 
 @pytest.mark.postgres
@@ -153,10 +152,7 @@ async def test_the_last_statement_fails_whole(database: Database) -> None:
     await transact(claim)
     with pytest.raises(Conflict):
         await transact(claim)  # the key is taken: its audit event must not stay either
-    events = await database.run(
-        lambda c: c.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
-    )
-    assert events == 1
+    assert await _count(database, "audit_events") == 1
 
 
 @pytest.mark.postgres

@@ -23,7 +23,7 @@ from service.app.audit import audited, record
 from service.app.auth import require
 from service.app.instruments import InstrumentService
 from service.app.pagination import Page, paginate
-from service.app.ports import Store, Transact
+from service.app.ports import Store, StoredResponseView, Transact
 from service.app.rendering import administration_body, score_dict
 from service.app.rules import ClinicalRules
 from service.domain.errors import (
@@ -87,18 +87,23 @@ class Administrations:
         request_hash = _fingerprint(new) if idempotency_key is not None else ""
         administration_id = new_id()
 
+        def replayed(stored: StoredResponseView, store: Store) -> Submitted:
+            replay = _replay(stored.request_hash, request_hash, stored.status_code, stored.body)
+            record(store, principal, "administration.replay", "dyad", new.dyad_id)
+            return replay
+
         def work(store: Store) -> Submitted:
-            if idempotency_key is not None:
-                stored = store.stored_response(principal.tenant_id, idempotency_key)
-                if stored is not None:
-                    replay = _replay(
-                        stored.request_hash, request_hash, stored.status_code, stored.body
-                    )
-                    record(store, principal, "administration.replay", "dyad", new.dyad_id)
-                    return replay
             series_of = definition.id if self._rules.reads_series(definition) else None
-            found = store.dyad_context(principal.tenant_id, new.dyad_id, series_of)
+            found = store.dyad_context(principal.tenant_id, new.dyad_id, series_of, idempotency_key)
+            if found is not None and found.stored is not None:
+                return replayed(found.stored, store)
             if found is None:
+                # A key used before answers even for a dyad that is not there (the same
+                # request replays; another one is refused as a reused key).
+                if idempotency_key is not None:
+                    stored = store.stored_response(principal.tenant_id, idempotency_key)
+                    if stored is not None:
+                        return replayed(stored, store)
                 raise NotFound(f"No dyad {new.dyad_id}.")
             dyad, population = found.dyad, found.population
             score = given

@@ -59,6 +59,8 @@ class DyadContext:
     # series_summary), if any, and the version of the row it was read from.
     summary: SavedSummary | None = None
     summary_version: uuid.UUID | None = None
+    # With ``idempotency_key``: the answer stored under that key, if it was used before.
+    stored: StoredResponseView | None = None
 
 
 class Store(Protocol):
@@ -113,8 +115,9 @@ class Store(Protocol):
     def add_dyad(self, dyad: Dyad) -> None: ...
     def dyad(self, tenant_id: uuid.UUID, dyad_id: uuid.UUID) -> Dyad | None: ...
     def dyad_context(
-        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, series_of: str | None = None
-    ) -> DyadContext | None: ...
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, series_of: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> DyadContext | None: ...  # fmt: skip
     def dyads(
         self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,
         patient_id: uuid.UUID | None = None, practitioner_id: uuid.UUID | None = None,

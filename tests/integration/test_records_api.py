@@ -214,6 +214,12 @@ async def test_an_idempotent_retry_returns_the_original_and_stores_nothing_twice
         f"/v1/dyads/{dyad_id}/administrations", json=body | {"session": 2}, headers=headers
     )
     _problem(other, 422, "idempotency-key-reused")
+    # The key is read with the dyad; for a dyad that is not there it is looked up alone, and
+    # a used key is still refused as reused rather than answered 404.
+    elsewhere = await client.post(
+        f"/v1/dyads/{uuid.uuid4()}/administrations", json=body, headers=headers
+    )
+    _problem(elsewhere, 422, "idempotency-key-reused")
     listed = (await client.get(f"/v1/dyads/{dyad_id}/administrations")).json()
     assert len(listed["items"]) == 1
 

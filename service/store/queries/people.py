@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,10 +15,12 @@ from service.domain.instruments.model import Population
 from service.domain.records import ApiKeySummary, Dyad, Patient, Practitioner, Scope, Tenant
 from service.domain.series_summary import SavedSummary
 from service.store.prepared import Prepared
+from service.store.queries.audit import StoredResponse
 from service.store.queries.base import (
     Queries,
     api_keys,
     dyads,
+    idempotency_keys,
     owned,
     page,
     patients,
@@ -48,18 +50,30 @@ _DYAD_AND_POPULATION = (
     .join(patients, patients.c.id == dyads.c.patient_id)
     .where(dyads.c.id == bindparam("id"), patients.c.tenant_id == bindparam("tenant_id"))
 )
-_DYAD_CONTEXT = Prepared(_DYAD_AND_POPULATION)
-# ... and, storing to a series that alert rules read, the series' saved summary.
-_S = series_summaries
-_DYAD_CONTEXT_WITH_SUMMARY = Prepared(
-    _DYAD_AND_POPULATION.add_columns(
-        _S.c.rules_key, _S.c.administrations, _S.c.last_session, _S.c.summary, _S.c.version,
-    ).outerjoin(
-        _S,
-        and_(_S.c.dyad_id == dyads.c.id, _S.c.instrument == bindparam("instrument"),
-             _S.c.tenant_id == bindparam("tenant_id")),
-    )
-)  # fmt: skip
+# ... and, storing to a series that alert rules read, the series' saved summary; and, for
+# a request with an Idempotency-Key, the answer stored under it, if any (an outer join on the
+# key alone: one read whether the key was used or not).
+_S, _K = series_summaries, idempotency_keys
+
+
+def _dyad_context(summary: bool, key: bool) -> Prepared:
+    query = _DYAD_AND_POPULATION
+    if summary:
+        query = query.add_columns(
+            _S.c.rules_key, _S.c.administrations, _S.c.last_session, _S.c.summary, _S.c.version,
+        ).outerjoin(
+            _S,
+            and_(_S.c.dyad_id == dyads.c.id, _S.c.instrument == bindparam("instrument"),
+                 _S.c.tenant_id == bindparam("tenant_id")),
+        )  # fmt: skip
+    if key:
+        query = query.add_columns(_K.c.request_hash, _K.c.status_code, _K.c.response).outerjoin(
+            _K, and_(_K.c.tenant_id == bindparam("tenant_id"), _K.c.key == bindparam("key"))
+        )
+    return Prepared(query)
+
+
+_DYAD_CONTEXT = {(s, k): _dyad_context(s, k) for s in (False, True) for k in (False, True)}
 
 
 class PeopleQueries(Queries):
@@ -220,25 +234,30 @@ class PeopleQueries(Queries):
         return _dyad(found[0]) if found else None
 
     def dyad_context(
-        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, series_of: str | None = None
-    ) -> DyadContext | None:
-        """The dyad, its patient's population and, for ``series_of``, that instrument's
-        saved series summary: everything storing reads, at once."""
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, series_of: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> DyadContext | None:  # fmt: skip
+        """The dyad, its patient's population, for ``series_of`` that instrument's saved
+        series summary, and the answer stored under ``idempotency_key``: everything storing
+        reads, at once."""
         self.flush()  # a summary saved earlier in this transaction is read back
-        params = {"tenant_id": tenant_id, "id": dyad_id, "instrument": series_of}
-        query = _DYAD_CONTEXT if series_of is None else _DYAD_CONTEXT_WITH_SUMMARY
+        params = {"tenant_id": tenant_id, "id": dyad_id, "instrument": series_of,
+                  "key": idempotency_key}  # fmt: skip
+        query = _DYAD_CONTEXT[series_of is not None, idempotency_key is not None]
         found = query.rows(self._c, params)
         if not found:
             return None
         row = found[0]
-        dyad, population = _dyad(row), Population(row[7]) if row[7] else None
-        if series_of is None:
-            return DyadContext(dyad, population)
-        rules_key, covered, last_session, document, version = row[8:13]
-        if rules_key is None:
-            return DyadContext(dyad, population)
-        saved = SavedSummary(rules_key, covered, last_session, summary_of(document))
-        return DyadContext(dyad, population, saved, version)
+        context = DyadContext(_dyad(row), Population(row[7]) if row[7] else None)
+        rest = row[8:]
+        if series_of is not None:
+            (rules_key, covered, last_session, document, version), rest = rest[:5], rest[5:]
+            if rules_key is not None:
+                saved = SavedSummary(rules_key, covered, last_session, summary_of(document))
+                context = replace(context, summary=saved, summary_version=version)
+        if idempotency_key is not None and rest[0] is not None:
+            context = replace(context, stored=StoredResponse(*rest))
+        return context
 
     def dyads(
         self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,

@@ -61,7 +61,7 @@ class ApiKey(SecurityBase):
     scope check): FastAPI's per-request cost is per dependency, and on the busiest routes it
     cost more than the work (bench/README.md). It is a ``SecurityBase`` so that OpenAPI still
     documents the ``HTTPBearer`` scheme on every route that uses it. With a scope, a key
-    without it is refused (403, audited) before the body is looked at.
+    without it is refused (403, audited) before the body is validated.
     """
 
     def __init__(self, scope: Scope | None = None, action: str = "") -> None:

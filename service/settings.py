@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="The largest request body accepted (413 beyond)"
+    )
     graphql_introspection: bool = Field(
         default=False, description="Allow GraphQL introspection (off in production)"
     )

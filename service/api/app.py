@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from service import __version__
+from service.api.body_limit import limited
 from service.api.fhir import routes as fhir
 from service.api.graphql.router import graphql_router
 from service.api.openapi import build_openapi, operation_id
@@ -35,16 +36,20 @@ FAST_LANE = (
 
 
 class Rapport(FastAPI):
-    """FastAPI, with a fast lane for the busiest routes (service/api/rest/fast_lane.py)."""
+    """FastAPI, with a ceiling on request bodies (service/api/body_limit.py) and a fast lane
+    for the busiest routes (service/api/rest/fast_lane.py)."""
 
+    body_limit: int = 1_048_576
     fast_lane: FastLane | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.fast_lane is not None:
-            passed_on = await self.fast_lane.serve(scope, receive, send)
-            if passed_on is None:
-                return
-            receive = passed_on
+        if scope["type"] == "http":
+            receive = limited(scope, receive, self.body_limit)
+            if self.fast_lane is not None:
+                passed_on = await self.fast_lane.serve(scope, receive, send)
+                if passed_on is None:
+                    return
+                receive = passed_on
         await super().__call__(scope, receive, send)
 
 
@@ -91,6 +96,7 @@ def create_app(
     app.include_router(alerts.router)
     app.include_router(fhir.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.body_limit = settings.max_body_bytes
     if fast_lane:
         # Storing an administration and stateless scoring, over REST and GraphQL: most of
         # what EHRs send.

@@ -59,10 +59,15 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+_TOO_LARGE = "The body is larger than the service accepts (RAPPORT_MAX_BODY_BYTES)"
+
+
 def _rest(operation: dict[str, Any]) -> None:
     responses = operation.get("responses", {})
     if "422" in responses:
         responses["422"]["content"] = PROBLEM
+    if "requestBody" in operation:
+        responses["413"] = {"description": _TOO_LARGE, "content": PROBLEM}
     for parameter in operation.get("parameters", []):
         if parameter.get("in") == "header":  # a header is absent or a string, never null
             parameter["schema"] = {"type": "string", "minLength": 1, "maxLength": 255}
@@ -77,6 +82,7 @@ def _fhir(operation: dict[str, Any]) -> None:
         responses[status] = {"description": description, "content": OUTCOME}
     body = operation.get("requestBody")
     if body is not None:
+        responses["413"] = {"description": f"{_TOO_LARGE} (OperationOutcome)", "content": OUTCOME}
         body["content"] = {
             media: {"schema": {"$ref": "#/components/schemas/FhirResource"}}
             for media in (FHIR_JSON, "application/json")

@@ -335,13 +335,13 @@ async def _asgi(
 
 
 @pytest.mark.parametrize(
-    "split",
-    [pytest.param(lambda b: [b[:10], b[10:]], id="in two parts"),
-     pytest.param(lambda b: [b + b" " * (1 << 20)], id="past the lane's limit"),
-     pytest.param(lambda b: [b[:1], b" " * (1 << 20), b[1:]], id="past the limit, in parts")],
+    ("split", "status"),
+    [pytest.param(lambda b: [b[:10], b[10:]], 200, id="in two parts"),
+     pytest.param(lambda b: [b[:1], b" " * 4096, b[1:]], 200, id="in three parts, padded"),
+     pytest.param(lambda b: [b[:1], b" " * (1 << 20), b[1:]], 413, id="past the ceiling")],
 )  # fmt: skip
-async def test_bodies_in_parts_and_large_bodies_are_read_whole(
-    clinic: Clinic, split: Callable[[bytes], list[bytes]]
+async def test_bodies_in_parts_are_read_whole_up_to_the_ceiling(
+    clinic: Clinic, split: Callable[[bytes], list[bytes]], status: int
 ) -> None:
     body = json.dumps({"responses": PHQ9}).encode()
     headers = [(b"authorization", f"Bearer {clinic.reader}".encode()),
@@ -351,8 +351,11 @@ async def test_bodies_in_parts_and_large_bodies_are_read_whole(
     lane_answer = await _asgi(app, "/v1/instruments/phq-9/score", headers, split(body))
     plain_answer = await _asgi(plain, "/v1/instruments/phq-9/score", headers, split(body))
     assert lane_answer == plain_answer
-    assert lane_answer[0] == 200
-    assert json.loads(lane_answer[1])["total"] == 10
+    assert lane_answer[0] == status
+    if status == 200:
+        assert json.loads(lane_answer[1])["total"] == 10
+    else:
+        assert json.loads(lane_answer[1])["code"] == "payload-too-large"
 
 
 async def test_a_client_gone_before_its_body_arrives_is_not_answered(clinic: Clinic) -> None:

@@ -4,9 +4,9 @@ A plain FastAPI route rather than Strawberry's GraphQLRouter, whose per-request 
 (a dependency chain around the context, a request adapter, a sub-response, the GET,
 multipart and streaming branches) was about a tenth of a ``score`` request's CPU; it also
 mounted a websocket route this schema has no use for. The context dependency authenticates
-before the operation is read: a missing or bad key is a 401. The route is on the fast lane
-(service/api/rest/fast_lane.py), which reads a body of up to 1 MiB before that; a larger
-one goes to FastAPI, which refuses the key before reading it. Execution: execution.py.
+before the operation is parsed: a missing or bad key is a 401. The route is on the fast
+lane (service/api/rest/fast_lane.py), which reads the body first, within the app's ceiling
+(service/api/body_limit.py). Execution: execution.py.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ route's own endpoint function, so no route logic lives here.
 
 Whatever a lane does not accept outright (a missing, unknown or under-scoped key, a body
 that is not JSON or does not validate, a path FastAPI might read differently) goes on to
-FastAPI untouched, with the body replayed, so every refusal comes from the one documented
-path and is audited there. Errors the endpoint or a dependency raises are answered by the
+FastAPI untouched, with the body replayed (a body is bounded by the app's ceiling,
+service/api/body_limit.py), so every refusal comes from the one documented path and is
+audited there. Errors the endpoint or a dependency raises are answered by the
 app's own exception handlers, as FastAPI's would answer them. Only routes whose parameters
 are of those kinds (or the request itself, its body readable again), whose dependencies are
 an ``ApiKey`` or take nothing but the request, and whose endpoint returns a ``Response``
@@ -114,19 +115,18 @@ class FastLane:
                 break
         else:
             return receive
-        body, more = await _read_body(receive)
-        if more is None:
-            return None  # the client went away
-        if more:
-            return _replay(body, receive, more)  # a body past the limit is FastAPI's
         scope["app"] = self._app
         convert = lane.route.param_convertors
         scope["path_params"] = {k: convert[k].convert(v) for k, v in match.groupdict().items()}
-        request = Request(scope, _replay(body, receive, False))  # the body, for a request param
+        request = Request(scope, receive)
         try:
+            body = await _read_body(receive)  # bounded by the app's ceiling (body_limit.py)
+            if body is None:
+                return None  # the client went away
+            request = Request(scope, _replay(body, receive))  # the body, for a request param
             arguments = await lane.arguments(request, body)
             if arguments is None:
-                return _replay(body, receive, False)
+                return _replay(body, receive)
             response = await lane.endpoint(**arguments)
         except Exception as error:  # as FastAPI's handlers would answer it
             response = await self._handle(request, error)
@@ -202,25 +202,21 @@ def _admitted(api_key: ApiKey) -> Resolve:
     return resolve
 
 
-async def _read_body(receive: Receive, limit: int = 1 << 20) -> tuple[bytes, bool | None]:
-    """The body, and whether more is still to come (past ``limit``); None if disconnected."""
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body; None if the client went away."""
     chunks: list[bytes] = []
-    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return b"", None
-        chunk: bytes = message.get("body", b"")
-        chunks.append(chunk)
-        size += len(chunk)
-        more = bool(message.get("more_body", False))
-        if not more or size > limit:
-            return b"".join(chunks), more
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive, more: bool) -> Receive:
+def _replay(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that gives the body already read, then the rest of the request."""
-    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": more}]
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
 
     async def replayed() -> Message:
         return pending.pop() if pending else await receive()

@@ -149,10 +149,13 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:  # FastAPI could not decode the body (not UTF-8, say)
         return problem(422, "malformed-json", "Malformed JSON", "The body is not valid JSON.", [])
-    code = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
-        exc.status_code, "http-error"
+    code = {
+        404: "not-found", 405: "method-not-allowed", 401: "unauthorized",
+        413: "payload-too-large",
+    }.get(exc.status_code, "http-error")  # fmt: skip
+    title = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}.get(
+        exc.status_code, "HTTP error"
     )
-    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     return problem(exc.status_code, code, title, str(exc.detail), headers=exc.headers)
 
 

@@ -35,6 +35,13 @@ _SQLITE_PRAGMAS = (
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
+    # The writer runs each job of a group commit in a SAVEPOINT; the pages a job changes are
+    # copied to the savepoint's sub-journal, which SQLite keeps in memory only up to 64 KiB
+    # and then spills to a temporary file: with a batch of 20-30 stores, a file written and
+    # closed per commit (about 25 us of system time per store, bench/README.md). In memory
+    # it is at most a batch's changed pages; temporary tables and sorts live there too, and
+    # every query Rapport runs is bounded (pages, one dyad's series).
+    "PRAGMA temp_store=MEMORY",
 )
 
 # JSON columns (responses, scores, evidence) through orjson: several times faster than the

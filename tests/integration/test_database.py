@@ -62,3 +62,23 @@ async def test_failures_in_a_group_commit_roll_back_alone(database_url: str) -> 
         assert await database.run(_count) == 20
     finally:
         database.close()
+
+
+async def test_sqlite_connections_are_durable_and_keep_savepoints_in_memory(
+    sqlite_url: str,
+) -> None:
+    """WAL with synchronous=FULL: an acknowledged write survives a power loss (issue 3);
+    foreign keys on; savepoint sub-journals of a group commit in memory, not a temp file."""
+    migrated(sqlite_url)
+    database = open_database(sqlite_url)
+
+    def pragmas(connection: Connection) -> dict[str, object]:
+        names = ("journal_mode", "synchronous", "foreign_keys", "temp_store")
+        return {n: connection.exec_driver_sql(f"PRAGMA {n}").scalar_one() for n in names}
+
+    try:
+        found = await database.run(pragmas)
+    finally:
+        database.close()
+    # synchronous 2 = FULL; temp_store 2 = MEMORY (sqlite.org/pragma.html)
+    assert found == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "temp_store": 2}

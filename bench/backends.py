@@ -271,7 +271,8 @@ class Server:
         return cpu_seconds(self.pid)
 
     def loop_cpu(self) -> float:
-        """The event-loop thread's share; the rest is the SQLite writer or PG worker threads."""
+        """The event-loop thread's share (with SQLite's statements); the rest is the SQLite
+        commit thread or the PostgreSQL worker threads."""
         return main_thread_cpu_seconds(self.pid)
 
 

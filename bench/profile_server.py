@@ -2,7 +2,8 @@
 
 Serves ``create_app`` with the settings ``rapport serve`` uses (uvloop, httptools, no access
 log), from the ``RAPPORT_*`` environment, with one ``cProfile.Profile`` on the event-loop
-thread and one on the database side: the SQLite writer thread (``SqliteDatabase._writer``),
+thread and one on the database side: the SQLite commit thread (``SqliteDatabase._committer``;
+SQLite's statements run on the event loop, in the loop's profile),
 or every PostgreSQL transaction on its worker thread (``PostgresDatabase._transaction``).
 When the server stops (SIGINT or SIGTERM) it writes ``<out>/loop.prof`` and
 ``<out>/database.prof`` (``pstats`` files) and prints the top functions of each by own time
@@ -37,13 +38,13 @@ _lock = threading.Lock()
 
 
 def _patch_database() -> None:
-    writer = dbmod.SqliteDatabase._writer
+    committer = dbmod.SqliteDatabase._committer
     transaction = dbmod.PostgresDatabase._transaction
 
-    def profiled_writer(self: dbmod.SqliteDatabase) -> None:
+    def profiled_committer(self: dbmod.SqliteDatabase) -> None:
         _database_profile.enable()
         try:
-            writer(self)
+            committer(self)
         finally:
             _database_profile.disable()
 
@@ -59,7 +60,7 @@ def _patch_database() -> None:
         finally:
             profile.disable()
 
-    dbmod.SqliteDatabase._writer = profiled_writer  # type: ignore[method-assign]
+    dbmod.SqliteDatabase._committer = profiled_committer  # type: ignore[method-assign]
     dbmod.PostgresDatabase._transaction = profiled_transaction  # type: ignore[method-assign]
 
 

@@ -35,7 +35,7 @@ _SQLITE_PRAGMAS = (
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
-    # The writer runs each job of a group commit in a SAVEPOINT; the pages a job changes are
+    # The one connection runs each job of a group commit in a SAVEPOINT; the pages a job changes are
     # copied to the savepoint's sub-journal, which SQLite keeps in memory only up to 64 KiB
     # and then spills to a temporary file: with a batch of 20-30 stores, a file written and
     # closed per commit (about 25 us of system time per store, bench/README.md). In memory
@@ -63,7 +63,8 @@ def create_engine(
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        # Connections are opened by the one writer thread and the migration runner only.
+        # Connections are opened by the one serving connection (SqliteDatabase), the
+        # migration runner and the `rapport` commands only.
         engine = sa_create_engine(
             url, poolclass=NullPool, connect_args={"check_same_thread": False}, **_JSON
         )

@@ -246,7 +246,7 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "END")
 @dataclass
 class Statements:
     """SQL statements sent while counting. ``queries`` leaves out BEGIN/COMMIT/ROLLBACK,
-    whose number on SQLite depends on how the writer thread happened to group the jobs of
+    whose number on SQLite depends on how the database happened to group the jobs of
     concurrent requests into one commit, not on the request itself."""
 
     all: list[str] = field(default_factory=list)

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Connection
 
+from service.domain.errors import Unavailable
 from service.domain.ids import new_id
 from service.domain.records import Patient
-from service.store.database import open_database
+from service.store.database import SqliteDatabase, open_database
+from service.store.engine import create_engine
 from service.store.repository import SqlStore
+from service.store.urls import driver_url, sqlite_path
 from tests.conftest import migrated
 
 
@@ -82,3 +88,67 @@ async def test_sqlite_connections_are_durable_and_keep_savepoints_in_memory(
         database.close()
     # synchronous 2 = FULL; temp_store 2 = MEMORY (sqlite.org/pragma.html)
     assert found == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "temp_store": 2}
+
+
+async def test_sqlite_waits_for_another_process_lock_off_the_event_loop(sqlite_url: str) -> None:
+    """A `rapport` command holding the write lock delays storing, never the event loop."""
+    migrated(sqlite_url)
+    database = open_database(sqlite_url)
+    path = sqlite_path(driver_url(sqlite_url))
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        await database.run(_count)  # the serving connection is open
+        other.execute("BEGIN IMMEDIATE")  # as another process writing
+        stored = asyncio.ensure_future(database.run(_add_then(False, "after-the-lock")))  # type: ignore[arg-type]
+        # The loop keeps running while the job waits for the lock: 20 timer ticks on time.
+        started = time.monotonic()
+        for _ in range(20):
+            await asyncio.sleep(0.005)
+        assert time.monotonic() - started < 0.5
+        assert not stored.done()
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(stored, 10) == "after-the-lock"
+        assert await database.run(_count) == 1
+    finally:
+        other.close()
+        database.close()
+
+
+async def test_sqlite_serves_event_loops_of_other_threads(sqlite_url: str) -> None:
+    migrated(sqlite_url)
+    database = open_database(sqlite_url)
+    results: list[object] = []
+
+    def elsewhere() -> None:
+        async def store() -> list[object]:
+            jobs = [_add_then(False, f"thread-{i}") for i in range(10)]
+            return list(await asyncio.gather(*(database.run(j) for j in jobs)))  # type: ignore[arg-type]
+
+        results.extend(asyncio.run(store()))
+
+    try:
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        here = await asyncio.gather(
+            *(database.run(_add_then(False, f"loop-{i}")) for i in range(10))  # type: ignore[arg-type]
+        )
+        await asyncio.to_thread(thread.join, 30)
+        assert sorted(here) == sorted(f"loop-{i}" for i in range(10))
+        assert sorted(results) == sorted(f"thread-{i}" for i in range(10))  # type: ignore[type-var]
+        assert await database.run(_count) == 20
+    finally:
+        database.close()
+
+
+async def test_sqlite_refuses_work_beyond_its_queue(sqlite_url: str) -> None:
+    migrated(sqlite_url)
+    database = SqliteDatabase(create_engine(sqlite_url), max_queue=2)
+    try:
+        outcomes = await asyncio.gather(
+            *(database.run(_count) for _ in range(3)), return_exceptions=True
+        )
+        assert outcomes[:2] == [0, 0]
+        assert isinstance(outcomes[2], Unavailable)
+    finally:
+        database.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -248,16 +248,17 @@ class PeopleQueries(Queries):
         if not found:
             return None
         row = found[0]
-        context = DyadContext(_dyad(row), Population(row[7]) if row[7] else None)
         rest = row[8:]
+        summary = version = stored = None
         if series_of is not None:
-            (rules_key, covered, last_session, document, version), rest = rest[:5], rest[5:]
+            (rules_key, covered, last_session, document, read), rest = rest[:5], rest[5:]
             if rules_key is not None:
-                saved = SavedSummary(rules_key, covered, last_session, summary_of(document))
-                context = replace(context, summary=saved, summary_version=version)
+                summary = SavedSummary(rules_key, covered, last_session, summary_of(document))
+                version = read
         if idempotency_key is not None and rest[0] is not None:
-            context = replace(context, stored=StoredResponse(*rest))
-        return context
+            stored = StoredResponse(*rest)
+        population = Population(row[7]) if row[7] else None
+        return DyadContext(_dyad(row), population, summary, version, stored)
 
     def dyads(
         self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,

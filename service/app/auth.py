@@ -101,17 +101,26 @@ async def revoke_api_key(transact: Transact, prefix_or_token: str) -> Revocation
 
 
 class Authenticator:
-    def __init__(self, transact: Transact, cache_seconds: float = CACHE_SECONDS) -> None:
+    """Checks bearer tokens; a valid one is remembered for ``cache_seconds`` (a revoked key
+    therefore works at most that long after its revocation, README.md)."""
+
+    def __init__(
+        self, transact: Transact, cache_seconds: float = CACHE_SECONDS,
+        cache_limit: int = _CACHE_LIMIT,
+    ) -> None:  # fmt: skip
         self._transact = transact
         self._cache_seconds = cache_seconds
+        self._cache_limit = cache_limit
         self._cache: dict[str, tuple[Principal, float]] = {}
 
     async def authenticate(self, authorization: str | None) -> Principal:
         token = _bearer(authorization)
         cached = self._cache.get(token)
         now = time.monotonic()
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None:
+            if cached[1] > now:
+                return cached[0]
+            del self._cache[token]  # expired: the token is not kept in memory any longer
         parts = _split(token)
         if parts is None:
             raise Unauthenticated("The bearer token is not a Rapport API key.")
@@ -120,8 +129,11 @@ class Authenticator:
         if key is None or key.revoked or not hmac.compare_digest(key.secret_hash, _hash(secret)):
             raise Unauthenticated("The bearer token is unknown or revoked.")
         principal = Principal(key.tenant_id, key.id, key.scopes)
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
+        if len(self._cache) >= self._cache_limit:
+            # Expired entries go first; only a cache full of live ones starts over.
+            self._cache = {t: entry for t, entry in self._cache.items() if entry[1] > now}
+            if len(self._cache) >= self._cache_limit:
+                self._cache.clear()
         self._cache[token] = (principal, now + self._cache_seconds)
         return principal
 

@@ -113,3 +113,28 @@ async def test_unknown_prefixes_and_tenants_are_not_found(api: Api) -> None:
     with pytest.raises(NotFound) as mangled:
         await revoke_api_key(api.services.transact, "Bearer rap_feedfacecafe_s3cr3t-value")
     assert "s3cr3t" not in str(mangled.value)
+
+
+async def test_the_key_cache_forgets_expired_tokens_before_live_ones(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full cache first drops what has expired; a live key stays cached (no lookup)."""
+    lookups = 0
+
+    async def counting(work: Any) -> Any:
+        nonlocal lookups
+        lookups += 1
+        return await api.services.transact(work)
+
+    authenticator = auth.Authenticator(counting, cache_seconds=CACHE_SECONDS, cache_limit=2)
+    old, live, new = [await api.token(f"clinic-{n}") for n in "abc"]
+    await authenticator.authenticate(f"Bearer {old}")
+    _advance_clock(monkeypatch, CACHE_SECONDS / 2 + 1)
+    await authenticator.authenticate(f"Bearer {live}")
+    _advance_clock(monkeypatch, CACHE_SECONDS + 2)  # `old` has expired, `live` has not
+    await authenticator.authenticate(f"Bearer {new}")  # the cache is full: `old` goes
+    assert lookups == 3
+    await authenticator.authenticate(f"Bearer {live}")
+    assert lookups == 3  # still cached
+    await authenticator.authenticate(f"Bearer {old}")
+    assert lookups == 4  # expired: looked up again

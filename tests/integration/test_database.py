@@ -9,7 +9,8 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, RootTransaction
+from sqlalchemy.exc import OperationalError
 
 from service.domain.errors import Unavailable
 from service.domain.ids import new_id
@@ -150,5 +151,33 @@ async def test_sqlite_refuses_work_beyond_its_queue(sqlite_url: str) -> None:
         )
         assert outcomes[:2] == [0, 0]
         assert isinstance(outcomes[2], Unavailable)
+    finally:
+        database.close()
+
+
+async def test_sqlite_a_failed_commit_fails_its_batch_and_the_next_one_stands(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A COMMIT that fails (a full disk, an I/O error) fails every job of its batch with the
+    error, leaves none of their writes, and the connection serves the next batch."""
+    migrated(sqlite_url)
+    database = open_database(sqlite_url)
+    real_commit = RootTransaction.commit
+    failures = iter([True])
+
+    def commit(self: RootTransaction) -> None:
+        if next(failures, False):
+            raise OperationalError("COMMIT", {}, sqlite3.OperationalError("disk I/O error"))
+        real_commit(self)
+
+    monkeypatch.setattr(RootTransaction, "commit", commit)
+    try:
+        first = await asyncio.gather(
+            *(database.run(_add_then(False, f"lost-{i}")) for i in range(5)),  # type: ignore[arg-type]
+            return_exceptions=True,
+        )
+        assert all(isinstance(r, OperationalError) for r in first)
+        assert await database.run(_add_then(False, "kept")) == "kept"  # type: ignore[arg-type]
+        assert await database.run(_count) == 1
     finally:
         database.close()

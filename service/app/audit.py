@@ -57,11 +57,12 @@ def record(
 
 async def audited(
     transact: Transact, principal: Principal, action: str, object_type: str,
-    object_id: object, work: Callable[[Store], T],
+    object_id: object, work: Callable[[Store], T], *, slow: bool = False,
 ) -> T:  # fmt: skip
-    """Run ``work``; if it fails with an expected error, audit the failure, then re-raise."""
+    """Run ``work``; if it fails with an expected error, audit the failure, then re-raise.
+    ``slow``: see ``Transact``."""
     try:
-        return await transact(work)
+        return await transact(work, slow=slow)
     except DomainError as error:
         outcome = next((o for kind, o in _OUTCOMES if isinstance(error, kind)), None)
         if outcome is None:

@@ -147,8 +147,9 @@ class Insights:
             return result
 
         return await audited(
-            self._transact, principal, "calibration.read", "practitioner", practitioner_id, work
-        )
+            self._transact, principal, "calibration.read", "practitioner", practitioner_id,
+            work, slow=True,
+        )  # fmt: skip
 
     def _pair(
         self, instrument: str

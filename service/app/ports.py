@@ -168,7 +168,9 @@ class Store(Protocol):
 class Transact(Protocol):
     """Run work in one transaction: commit on return, roll back on any exception.
 
-    A unique-constraint violation surfaces as ``Conflict``.
+    A unique-constraint violation surfaces as ``Conflict``. ``slow`` marks work that may
+    run for tens of milliseconds (a practitioner's calibration): where transactions run on
+    the event loop (SQLite), it runs off the loop instead.
     """
 
-    async def __call__(self, work: Callable[[Store], T], /) -> T: ...
+    async def __call__(self, work: Callable[[Store], T], /, *, slow: bool = False) -> T: ...

@@ -47,8 +47,9 @@ class Database(ABC):
         self.engine = engine
 
     @abstractmethod
-    async def run(self, work: Work[T]) -> T:
-        """Run ``work`` in one transaction: commit on return, roll back on exception."""
+    async def run(self, work: Work[T], *, slow: bool = False) -> T:
+        """Run ``work`` in one transaction: commit on return, roll back on exception.
+        ``slow``: it may take tens of milliseconds; keep it off the event loop."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -88,8 +89,8 @@ class PostgresDatabase(Database):
         for thread in self._threads:
             thread.start()
 
-    async def run(self, work: Work[T]) -> T:
-        return await _submit(self._queue, work)
+    async def run(self, work: Work[T], *, slow: bool = False) -> T:
+        return await _submit(self._queue, work)  # always on a worker thread
 
     def close(self) -> None:
         for _ in self._threads:
@@ -135,6 +136,7 @@ class _Job:
     future: asyncio.Future[Any]
     result: Any = None
     error: BaseException | None = field(default=None)
+    slow: bool = False  # SQLite: runs in a batch of its own on the commit thread
 
 
 _STOP = object()
@@ -158,11 +160,11 @@ class SqliteDatabase(Database):
     ``rapport`` command), the BEGIN is retried on the committer thread with the engine's
     usual timeout.
 
-    The price: while a job runs, the loop serves nobody. A job is a request's reads and
-    writes (0.1-3 ms; a practitioner's calibration over 200 dyads ~45 ms), and with one
-    connection the requests that need the database wait for it either way; those that do
-    not (the stateless score, health checks) now wait too, where a writer thread let them
-    run in the GIL's 5 ms slices.
+    While a job runs on the loop, the loop serves nobody: fine for a request's reads and
+    writes (0.1-3 ms), not for work of tens of milliseconds (a practitioner's calibration
+    over 200 dyads takes ~45 ms). Such work is marked ``slow`` and runs in a batch of its
+    own on the commit thread, begun, run and committed there, so that requests which do not
+    need the database (the stateless score, health checks) go on being served meanwhile.
     """
 
     def __init__(self, engine: Engine, max_batch: int = 64, max_queue: int = 20_000) -> None:
@@ -178,9 +180,9 @@ class SqliteDatabase(Database):
         self._thread.daemon = True
         self._thread.start()
 
-    async def run(self, work: Work[T]) -> T:
+    async def run(self, work: Work[T], *, slow: bool = False) -> T:
         loop = asyncio.get_running_loop()
-        job = _Job(work, loop, loop.create_future())
+        job = _Job(work, loop, loop.create_future(), slow=slow)
         with self._lock:
             if len(self._pending) >= self._max_queue:
                 raise Unavailable("Too many requests are waiting for the database.")
@@ -205,11 +207,21 @@ class SqliteDatabase(Database):
 
     def _next_batch(self, loop: asyncio.AbstractEventLoop) -> None:
         with self._lock:
-            jobs = self._pending[: self._max_batch]
-            del self._pending[: self._max_batch]
+            if self._pending and self._pending[0].slow:
+                jobs = [self._pending.pop(0)]
+            else:
+                count = next(
+                    (i for i, job in enumerate(self._pending[: self._max_batch]) if job.slow),
+                    min(len(self._pending), self._max_batch),
+                )
+                jobs = self._pending[:count]
+                del self._pending[:count]
             if not jobs:
                 self._running = False
                 return
+        if jobs[0].slow:
+            self._tasks.put(lambda: self._run_alone(loop, jobs))
+            return
         try:
             connection = self._connect()
             transaction = connection.begin()
@@ -229,25 +241,10 @@ class SqliteDatabase(Database):
         self, loop: asyncio.AbstractEventLoop, connection: Connection,
         transaction: RootTransaction, jobs: list[_Job],
     ) -> None:  # fmt: skip
-        # Savepoints as raw statements (as in service/store/prepared.py): through
-        # ``begin_nested`` they cost two Core executions per job, more than storing the
-        # job's administration.
         try:
-            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            for job in jobs:
-                connection._cursor_execute(cursor, "SAVEPOINT rapport_job", ())
-                try:
-                    job.result = job.work(connection)
-                except BaseException as exc:
-                    connection._cursor_execute(cursor, "ROLLBACK TO SAVEPOINT rapport_job", ())
-                    job.result, job.error = None, exc
-                connection._cursor_execute(cursor, "RELEASE SAVEPOINT rapport_job", ())
-            cursor.close()
+            _execute(connection, jobs)
         except Exception as exc:  # a savepoint itself failed: nothing of the batch stands
-            try:
-                transaction.rollback()
-            except Exception:
-                log.exception("rolling back a failed batch failed")
+            _roll_back(transaction)
             self._fail(loop, jobs, exc)
             return
         self._tasks.put(lambda: self._commit(loop, transaction, jobs))
@@ -294,26 +291,74 @@ class SqliteDatabase(Database):
         except Exception as exc:  # the COMMIT itself failed: nothing of the batch stands
             log.exception("group commit of %d job(s) failed", len(jobs))
             if transaction.is_active:
-                transaction.rollback()
+                _roll_back(transaction)
             for job in jobs:
                 job.result, job.error = None, exc
         _call_soon(loop, self._finish, loop, jobs)
 
     def _begin_waiting(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
-        connection = self._connect()
-        driver = _driver(connection)
-        driver.execute(f"PRAGMA busy_timeout={_LOCK_WAIT_MS}")
         try:
-            transaction = connection.begin()
+            connection = self._connect()
+            transaction = _begin_waiting_for_lock(connection)
         except Exception as exc:
             _call_soon(loop, self._fail, loop, jobs, exc)
             return
-        finally:
-            driver.execute("PRAGMA busy_timeout=0")
         _call_soon(loop, self._run_jobs, loop, connection, transaction, jobs)
+
+    def _run_alone(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
+        """A slow job: begun, run and committed here, while the loop serves requests."""
+        try:
+            connection = self._connect()
+            transaction = _begin_waiting_for_lock(connection)
+        except Exception as exc:
+            _call_soon(loop, self._fail, loop, jobs, exc)
+            return
+        try:
+            _execute(connection, jobs)
+        except Exception as exc:
+            _roll_back(transaction)
+            _call_soon(loop, self._fail, loop, jobs, exc)
+            return
+        self._commit(loop, transaction, jobs)
 
 
 _LOCK_WAIT_MS = 10_000  # as the engine's busy_timeout (service/store/engine.py)
+
+
+def _execute(connection: Connection, jobs: list[_Job]) -> None:
+    """Each job in a SAVEPOINT of the open transaction: a failing job rolls back alone.
+
+    Savepoints as raw statements (as in service/store/prepared.py): through
+    ``begin_nested`` they cost two Core executions per job, more than storing the job's
+    administration."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    for job in jobs:
+        connection._cursor_execute(cursor, "SAVEPOINT rapport_job", ())
+        try:
+            job.result = job.work(connection)
+        except BaseException as exc:
+            connection._cursor_execute(cursor, "ROLLBACK TO SAVEPOINT rapport_job", ())
+            job.result, job.error = None, exc
+        connection._cursor_execute(cursor, "RELEASE SAVEPOINT rapport_job", ())
+    cursor.close()
+
+
+def _roll_back(transaction: RootTransaction) -> None:
+    try:
+        transaction.rollback()
+    except Exception:
+        log.exception("rolling back a failed batch failed")
+
+
+def _begin_waiting_for_lock(connection: Connection) -> RootTransaction:
+    """BEGIN, waiting as long as the engine would for another process's write lock (off
+    the loop only: the serving connection otherwise never waits)."""
+    driver = _driver(connection)
+    driver.execute(f"PRAGMA busy_timeout={_LOCK_WAIT_MS}")
+    try:
+        return connection.begin()
+    finally:
+        driver.execute("PRAGMA busy_timeout=0")
 
 
 def _driver(connection: Connection) -> Any:

@@ -20,7 +20,7 @@ class StoreTransact:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    async def __call__(self, work: Callable[[Store], T], /) -> T:
+    async def __call__(self, work: Callable[[Store], T], /, *, slow: bool = False) -> T:
         def in_transaction(connection: Connection) -> T:
             store = SqlStore(connection)
             result = work(store)
@@ -28,7 +28,7 @@ class StoreTransact:
             return result
 
         try:
-            return await self._database.run(in_transaction)
+            return await self._database.run(in_transaction, slow=slow)
         except IntegrityError as exc:
             raise Conflict("The request conflicts with data stored at the same time.") from exc
         except OperationalError as exc:  # connection lost, database locked: worth a retry

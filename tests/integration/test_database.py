@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -179,5 +180,43 @@ async def test_sqlite_a_failed_commit_fails_its_batch_and_the_next_one_stands(
         assert all(isinstance(r, OperationalError) for r in first)
         assert await database.run(_add_then(False, "kept")) == "kept"  # type: ignore[arg-type]
         assert await database.run(_count) == 1
+    finally:
+        database.close()
+
+
+async def test_sqlite_runs_slow_work_off_the_event_loop_in_order(sqlite_url: str) -> None:
+    """Work marked slow runs on the commit thread: the loop keeps its timers meanwhile, and
+    the jobs queued around it still run in the order they came."""
+    migrated(sqlite_url)
+    database = open_database(sqlite_url)
+    order: list[str] = []
+
+    def slow(connection: Connection) -> str:
+        time.sleep(0.3)  # a long computation, holding the connection
+        order.append("slow")
+        return "slow"
+
+    def quick(name: str) -> Callable[[Connection], str]:
+        def work(connection: Connection) -> str:
+            order.append(name)
+            return name
+
+        return work
+
+    try:
+        await database.run(_count)
+        before = asyncio.ensure_future(database.run(quick("before")))
+        during = asyncio.ensure_future(database.run(slow, slow=True))
+        after = asyncio.ensure_future(database.run(quick("after")))
+        started = time.monotonic()
+        ticks = 0
+        while not during.done():
+            await asyncio.sleep(0.01)
+            ticks += 1
+        # 0.3 s of slow work: about 30 ticks of 10 ms when the loop is free, 1-2 if blocked.
+        assert ticks >= 10, ticks
+        assert time.monotonic() - started >= 0.3
+        assert [await before, await during, await after] == ["before", "slow", "after"]
+        assert order == ["before", "slow", "after"]
     finally:
         database.close()

@@ -179,6 +179,20 @@ class Counter:
                 break
         return last
 
+    def wal(self) -> tuple[int, int, int] | None:
+        """PostgreSQL's WAL so far, the whole server's: (bytes, full-page images,
+        checkpoints, timed and requested). None elsewhere."""
+        if self._engine.dialect.name != "postgresql":
+            return None
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                text(
+                    "SELECT w.wal_bytes, w.wal_fpi, b.checkpoints_timed + b.checkpoints_req "
+                    "FROM pg_stat_wal w, pg_stat_bgwriter b"
+                )
+            ).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
     def close(self) -> None:
         self._engine.dispose()
 

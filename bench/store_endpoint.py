@@ -231,15 +231,33 @@ def _closed(ctx: Context, round_: int, alerts: bool, kind: str) -> Measure:
     dyads = ctx.api.dyads(ctx.patient, ctx.practitioner, s.dyads)
     keys_before = ctx.counter.settled("idempotency_keys") if keyed else None
     nonce = f"m{secrets.token_hex(4)}" if keyed else None
+    wal_before = ctx.counter.wal()
     before = ctx.cpu()
     r = ctx.wrk(ctx.store_requests(dyads, nonce), s.duration)
     cpu = _per(ctx.cpu(), before, r.expected)
+    wal = _wal_per(ctx.counter.wal(), wal_before, r.expected)
     stored = ctx.counter.settled("administrations", dyads)
     keys = None
     if keys_before is not None:
         keys = ctx.counter.settled("idempotency_keys") - keys_before
     check = Check(stored, r.expected, r.sent - r.other, keys)
-    return _from_wrk(ctx.backend, round_, alerts, kind, r, check, cpu)
+    measure = _from_wrk(ctx.backend, round_, alerts, kind, r, check, cpu)
+    measure.extra.update(wal)
+    return measure
+
+
+def _wal_per(
+    after: tuple[int, int, int] | None, before: tuple[int, int, int] | None, n: int
+) -> dict[str, Any]:
+    """PostgreSQL's WAL bytes and full-page images per expected response, and the
+    checkpoints that began during the run: the whole server's, other clients' included."""
+    if after is None or before is None or n <= 0:
+        return {}
+    return {
+        "wal_bytes": (after[0] - before[0]) / n,
+        "wal_fpi": (after[1] - before[1]) / n,
+        "checkpoints": after[2] - before[2],
+    }
 
 
 def _from_wrk(
@@ -359,6 +377,12 @@ def format_measure(m: Measure) -> str:
         cpu = f"  cpu {m.cpu_us:5.0f} us (loop {m.loop_cpu_us:4.0f})"
     cpu += f" + pg {m.pg_cpu_us:4.0f} us" if m.pg_cpu_us is not None else ""
     tail = ""
+    if "wal_bytes" in m.extra:
+        x = m.extra
+        tail = (
+            f"  wal {x['wal_bytes']:5.0f} B, fpi {x['wal_fpi']:.2f}, "
+            f"{x['checkpoints']} checkpoint(s)"
+        )
     if m.rate is not None:
         x = m.extra
         overload = ""

@@ -146,10 +146,11 @@ class SqliteDatabase(Database):
     """One connection; jobs run in batches on the event loop, each batch commits on a thread.
 
     A batch is every job queued when the previous commit finished (at most ``max_batch``).
-    Its jobs run one after another on the event loop that started it, each in its own
-    SAVEPOINT, so a failing job rolls back alone; the batch then commits on the committer
-    thread, whose fsync releases the GIL while the loop goes on serving requests and queueing
-    the next batch's jobs. A job's caller hears its outcome only once the commit is durable.
+    Its jobs run one after another on the event loop of its first caller (who is waiting, so
+    that loop is running), each in its own SAVEPOINT, so a failing job rolls back alone; the
+    batch then commits on the committer thread, whose fsync releases the GIL while the loop
+    goes on serving requests and queueing the next batch's jobs. A job's caller hears its
+    outcome only once the commit is durable.
 
     Why the loop: a store is a few statements of 10-40 us each. When a writer thread ran
     them, every batch handed the GIL back and forth with the loop (two to four context
@@ -208,17 +209,19 @@ class SqliteDatabase(Database):
     def _next_batch(self, loop: asyncio.AbstractEventLoop) -> None:
         with self._lock:
             if self._pending and self._pending[0].slow:
-                jobs = [self._pending.pop(0)]
+                taken = [self._pending.pop(0)]
             else:
                 count = next(
                     (i for i, job in enumerate(self._pending[: self._max_batch]) if job.slow),
                     min(len(self._pending), self._max_batch),
                 )
-                jobs = self._pending[:count]
+                taken = self._pending[:count]
                 del self._pending[:count]
-            if not jobs:
-                self._running = False
-                return
+        # A job whose caller stopped waiting before it began is not run: nobody would hear of it.
+        jobs = [job for job in taken if not job.future.cancelled()]
+        if not jobs:
+            self._continue(loop)
+            return
         if jobs[0].slow:
             self._tasks.put(lambda: self._run_alone(loop, jobs))
             return
@@ -238,7 +241,7 @@ class SqliteDatabase(Database):
         self._run_jobs(loop, connection, transaction, jobs)
 
     def _run_jobs(
-        self, loop: asyncio.AbstractEventLoop, connection: Connection,
+        self, loop: asyncio.AbstractEventLoop | None, connection: Connection,
         transaction: RootTransaction, jobs: list[_Job],
     ) -> None:  # fmt: skip
         try:
@@ -249,23 +252,52 @@ class SqliteDatabase(Database):
             return
         self._tasks.put(lambda: self._commit(loop, transaction, jobs))
 
-    def _finish(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
+    def _finish(self, here: asyncio.AbstractEventLoop | None, jobs: list[_Job]) -> None:
+        """Tell every job's caller its outcome, then start the next batch.
+
+        ``here`` is the loop whose thread this runs on, or None on the committer thread
+        (when the loop that ran the batch has closed meanwhile)."""
         elsewhere: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
         for job in jobs:
-            if job.loop is loop:
+            if job.loop is here:
                 _settle([job])
-            else:  # a job of a loop in another thread joined this loop's batch
+            else:  # a job of a loop in another thread joined this batch
                 elsewhere.setdefault(job.loop, []).append(job)
         for other, settled in elsewhere.items():
-            other.call_soon_threadsafe(_settle, settled)
-        # After the callers' own callbacks: their responses go out before the next batch.
-        loop.call_soon(self._next_batch, loop)
+            _to_loop(other, _settle, settled)  # a loop that has closed has nobody waiting
+        self._continue(here)
 
-    def _fail(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job], exc: Exception) -> None:
+    def _continue(self, here: asyncio.AbstractEventLoop | None) -> None:
+        """Hand the next batch to the loop of the first job still awaited, or stop.
+
+        Never to a loop merely because it ran the last batch: a loop in another thread
+        whose own jobs are done may close at any moment (``asyncio.run`` returning), and a
+        batch handed to it would never finish, leaving every later caller waiting forever.
+        A caller awaiting its job keeps its loop running."""
+        while True:
+            with self._lock:
+                while self._pending and self._pending[0].future.cancelled():
+                    self._pending.pop(0)
+                if not self._pending:
+                    self._running = False
+                    return
+                target = self._pending[0].loop
+            if target is here:
+                # After the callers' own callbacks: their responses go out before the next batch.
+                target.call_soon(self._next_batch, target)
+                return
+            if _to_loop(target, self._next_batch, target):
+                return
+            with self._lock:  # that loop has closed: nobody waits for its jobs
+                self._pending = [job for job in self._pending if job.loop is not target]
+
+    def _fail(
+        self, here: asyncio.AbstractEventLoop | None, jobs: list[_Job], exc: Exception
+    ) -> None:
         log.error("a batch of %d job(s) failed: %s", len(jobs), exc)
         for job in jobs:
             job.result, job.error = None, exc
-        self._finish(loop, jobs)
+        self._finish(here, jobs)
 
     def _connect(self) -> Connection:
         if self._connection is None or self._connection.invalidated:
@@ -278,14 +310,17 @@ class SqliteDatabase(Database):
         return self._connection
 
     # On the committer thread ------------------------------------------------------------
+    # Each step goes back to the loop that ran the batch; if that loop has closed
+    # meanwhile, the step runs here instead, so the batch and those queued after it finish.
 
     def _committer(self) -> None:
         while (task := self._tasks.get()) is not None:
             task()
 
     def _commit(
-        self, loop: asyncio.AbstractEventLoop, transaction: RootTransaction, jobs: list[_Job]
-    ) -> None:
+        self, loop: asyncio.AbstractEventLoop | None, transaction: RootTransaction,
+        jobs: list[_Job],
+    ) -> None:  # fmt: skip
         try:
             transaction.commit()
         except Exception as exc:  # the COMMIT itself failed: nothing of the batch stands
@@ -294,16 +329,24 @@ class SqliteDatabase(Database):
                 _roll_back(transaction)
             for job in jobs:
                 job.result, job.error = None, exc
-        _call_soon(loop, self._finish, loop, jobs)
+        if loop is None or not _to_loop(loop, self._finish, loop, jobs):
+            self._finish(None, jobs)
+
+    def _fail_from_here(
+        self, loop: asyncio.AbstractEventLoop | None, jobs: list[_Job], exc: Exception
+    ) -> None:
+        if loop is None or not _to_loop(loop, self._fail, loop, jobs, exc):
+            self._fail(None, jobs, exc)
 
     def _begin_waiting(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
         try:
             connection = self._connect()
             transaction = _begin_waiting_for_lock(connection)
         except Exception as exc:
-            _call_soon(loop, self._fail, loop, jobs, exc)
+            self._fail_from_here(loop, jobs, exc)
             return
-        _call_soon(loop, self._run_jobs, loop, connection, transaction, jobs)
+        if not _to_loop(loop, self._run_jobs, loop, connection, transaction, jobs):
+            self._run_jobs(None, connection, transaction, jobs)
 
     def _run_alone(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
         """A slow job: begun, run and committed here, while the loop serves requests."""
@@ -311,13 +354,13 @@ class SqliteDatabase(Database):
             connection = self._connect()
             transaction = _begin_waiting_for_lock(connection)
         except Exception as exc:
-            _call_soon(loop, self._fail, loop, jobs, exc)
+            self._fail_from_here(loop, jobs, exc)
             return
         try:
             _execute(connection, jobs)
         except Exception as exc:
             _roll_back(transaction)
-            _call_soon(loop, self._fail, loop, jobs, exc)
+            self._fail_from_here(loop, jobs, exc)
             return
         self._commit(loop, transaction, jobs)
 
@@ -370,12 +413,14 @@ def _locked(exc: OperationalError) -> bool:
     return "locked" in str(exc.orig) or "busy" in str(exc.orig)
 
 
-def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args: Any) -> None:
-    """From the committer thread; a loop that has closed meanwhile has no one to tell."""
+def _to_loop(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args: Any) -> bool:
+    """Schedule ``callback`` on ``loop`` from any thread; False if the loop has closed."""
     try:
         loop.call_soon_threadsafe(callback, *args)
     except RuntimeError:
         log.warning("an event loop closed before its database jobs finished")
+        return False
+    return True
 
 
 async def _submit(jobs: queue.Queue[_Job | object], work: Work[T]) -> T:

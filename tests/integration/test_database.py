@@ -132,13 +132,90 @@ async def test_sqlite_serves_event_loops_of_other_threads(sqlite_url: str) -> No
     try:
         thread = threading.Thread(target=elsewhere)
         thread.start()
-        here = await asyncio.gather(
-            *(database.run(_add_then(False, f"loop-{i}")) for i in range(10))  # type: ignore[arg-type]
+        here = await asyncio.wait_for(
+            asyncio.gather(
+                *(database.run(_add_then(False, f"loop-{i}")) for i in range(10))  # type: ignore[arg-type]
+            ),
+            30,
         )
         await asyncio.to_thread(thread.join, 30)
         assert sorted(here) == sorted(f"loop-{i}" for i in range(10))
         assert sorted(results) == sorted(f"thread-{i}" for i in range(10))  # type: ignore[type-var]
         assert await database.run(_count) == 20
+    finally:
+        database.close()
+
+
+async def test_sqlite_jobs_outlive_a_loop_of_another_thread_that_closes(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loop in another thread runs a batch while this loop's jobs queue behind it, then,
+    its own job done, ``asyncio.run`` returns and closes it. The next batch must go to a
+    loop whose caller waits (this one), never to the closing loop: a batch run there still
+    commits after the loop has closed, nobody hears of it, and every job queued after it
+    waits forever (it hung CI once). Commits take 0.1 s here, as a slow disk's would, so
+    that the closing loop is closed before a batch it ran could finish."""
+    migrated(sqlite_url)
+    database = open_database(sqlite_url)
+    real_commit = RootTransaction.commit
+
+    def slow_commit(self: RootTransaction) -> None:
+        time.sleep(0.1)
+        real_commit(self)
+
+    monkeypatch.setattr(RootTransaction, "commit", slow_commit)
+    started, release = threading.Event(), threading.Event()
+    results: list[str] = []
+    ran_on: list[threading.Thread] = []
+
+    def held(connection: Connection) -> str:
+        ran_on.append(threading.current_thread())
+        started.set()
+        release.wait(10)  # holds the other thread's loop, mid-batch
+        return str(_add_then(False, "thread")(connection))  # type: ignore[operator]
+
+    def elsewhere() -> None:
+        results.append(asyncio.run(database.run(held)))
+
+    try:
+        await database.run(_count)  # the serving connection is open
+        await asyncio.sleep(
+            0
+        )  # and this loop's batches have stopped: the thread's loop runs its own
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        assert await asyncio.to_thread(started.wait, 10)
+        assert ran_on == [thread]
+        queued = [
+            asyncio.ensure_future(database.run(_add_then(False, f"loop-{i}")))  # type: ignore[arg-type]
+            for i in range(10)
+        ]
+        await asyncio.sleep(0)  # every job is queued behind the other loop's batch
+        release.set()
+        here = await asyncio.wait_for(asyncio.gather(*queued), 10)
+        await asyncio.to_thread(thread.join, 10)
+        assert results == ["thread"]
+        assert sorted(here) == sorted(f"loop-{i}" for i in range(10))
+        assert await asyncio.wait_for(database.run(_count), 10) == 11
+    finally:
+        release.set()
+        database.close()
+
+
+async def test_sqlite_skips_a_job_whose_caller_stopped_waiting(sqlite_url: str) -> None:
+    """A job cancelled before its batch began never runs: its caller was told it failed,
+    so writing it would store what nobody acknowledged."""
+    migrated(sqlite_url)
+    database = open_database(sqlite_url)
+    try:
+        await database.run(_count)
+        kept = asyncio.ensure_future(database.run(_add_then(False, "kept")))  # type: ignore[arg-type]
+        dropped = asyncio.ensure_future(database.run(_add_then(False, "dropped")))  # type: ignore[arg-type]
+        await asyncio.sleep(0)  # both queued; their batch begins at the next iteration
+        dropped.cancel()
+        assert await asyncio.wait_for(kept, 10) == "kept"
+        assert dropped.cancelled()
+        assert await database.run(_count) == 1
     finally:
         database.close()
 

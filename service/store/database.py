@@ -117,7 +117,7 @@ class PostgresDatabase(Database):
             ):
                 connection.close()
                 connection = None
-            job.loop.call_soon_threadsafe(_settle, [job])
+            _to_loop(job.loop, _settle, [job])  # a loop that has closed has nobody waiting
         if connection is not None:
             connection.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
@@ -69,6 +70,41 @@ async def test_failures_in_a_group_commit_roll_back_alone(database_url: str) -> 
         assert len(stored) == 20
         assert await database.run(_count) == 20
     finally:
+        database.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_workers_survive_a_caller_whose_loop_closed(postgres_database: str) -> None:
+    """A caller gives up on its job and its loop closes before the job finishes: the worker
+    that ran it has nobody to tell, and must go on serving (one worker here, so a worker
+    lost would leave every later job waiting)."""
+    migrated(postgres_database)
+    database = open_database(postgres_database, pool_size=1)
+    release = threading.Event()
+
+    def held(connection: Connection) -> int:
+        release.wait(10)
+        return _count(connection)
+
+    def elsewhere() -> None:
+        loop = asyncio.new_event_loop()
+
+        async def give_up() -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(database.run(held), 0.05)
+
+        loop.run_until_complete(give_up())
+        loop.close()
+
+    try:
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        await asyncio.to_thread(thread.join, 10)
+        assert not thread.is_alive()
+        release.set()  # the job finishes now, for a loop that has closed
+        assert await asyncio.wait_for(database.run(_count), 10) == 0
+    finally:
+        release.set()
         database.close()
 
 

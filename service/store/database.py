@@ -273,7 +273,9 @@ class SqliteDatabase(Database):
         Never to a loop merely because it ran the last batch: a loop in another thread
         whose own jobs are done may close at any moment (``asyncio.run`` returning), and a
         batch handed to it would never finish, leaving every later caller waiting forever.
-        A caller awaiting its job keeps its loop running."""
+        A caller awaiting its job keeps its loop running. Left open: a loop shutting down
+        at the very moment its first-queued caller was cancelled may drop the batch handed
+        to it; closing that window would take a watchdog thread, which costs more than it."""
         while True:
             with self._lock:
                 while self._pending and self._pending[0].future.cancelled():

@@ -313,7 +313,8 @@ class SqliteDatabase(Database):
 
     # On the committer thread ------------------------------------------------------------
     # Each step goes back to the loop that ran the batch; if that loop has closed
-    # meanwhile, the step runs here instead, so the batch and those queued after it finish.
+    # meanwhile, the step runs here instead (``_back_to``), so the batch and those queued
+    # after it finish.
 
     def _committer(self) -> None:
         while (task := self._tasks.get()) is not None:
@@ -331,24 +332,16 @@ class SqliteDatabase(Database):
                 _roll_back(transaction)
             for job in jobs:
                 job.result, job.error = None, exc
-        if loop is None or not _to_loop(loop, self._finish, loop, jobs):
-            self._finish(None, jobs)
-
-    def _fail_from_here(
-        self, loop: asyncio.AbstractEventLoop | None, jobs: list[_Job], exc: Exception
-    ) -> None:
-        if loop is None or not _to_loop(loop, self._fail, loop, jobs, exc):
-            self._fail(None, jobs, exc)
+        _back_to(loop, self._finish, jobs)
 
     def _begin_waiting(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
         try:
             connection = self._connect()
             transaction = _begin_waiting_for_lock(connection)
         except Exception as exc:
-            self._fail_from_here(loop, jobs, exc)
+            _back_to(loop, self._fail, jobs, exc)
             return
-        if not _to_loop(loop, self._run_jobs, loop, connection, transaction, jobs):
-            self._run_jobs(None, connection, transaction, jobs)
+        _back_to(loop, self._run_jobs, connection, transaction, jobs)
 
     def _run_alone(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
         """A slow job: begun, run and committed here, while the loop serves requests."""
@@ -356,13 +349,13 @@ class SqliteDatabase(Database):
             connection = self._connect()
             transaction = _begin_waiting_for_lock(connection)
         except Exception as exc:
-            self._fail_from_here(loop, jobs, exc)
+            _back_to(loop, self._fail, jobs, exc)
             return
         try:
             _execute(connection, jobs)
         except Exception as exc:
             _roll_back(transaction)
-            self._fail_from_here(loop, jobs, exc)
+            _back_to(loop, self._fail, jobs, exc)
             return
         self._commit(loop, transaction, jobs)
 
@@ -423,6 +416,17 @@ def _to_loop(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *ar
         log.warning("an event loop closed before its database jobs finished")
         return False
     return True
+
+
+def _back_to(
+    loop: asyncio.AbstractEventLoop | None,
+    step: Callable[..., None],
+    *args: Any,
+) -> None:
+    """From the committer thread: ``step(loop, *args)`` on the loop that ran the batch, or,
+    when that loop has closed (or there is none), ``step(None, *args)`` here at once."""
+    if loop is None or not _to_loop(loop, step, loop, *args):
+        step(None, *args)
 
 
 async def _submit(jobs: queue.Queue[_Job | object], work: Work[T]) -> T:

@@ -12,6 +12,7 @@ RUN python -m venv /opt/rapport \
  && /opt/rapport/bin/pip install --require-hashes -r requirements/build.lock -r requirements/main.lock
 COPY pyproject.toml README.md ./
 COPY service ./service
+COPY alembic ./alembic
 RUN /opt/rapport/bin/pip install --no-deps --no-build-isolation . \
  && /opt/rapport/bin/pip uninstall --yes setuptools wheel
 

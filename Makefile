@@ -22,8 +22,8 @@ test: $(STAMP) lint typecheck  ## fresh machine -> lint, strict typing and the w
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check service tests bench
-	$(BIN)/ruff format --check service tests bench
+	$(BIN)/ruff check service tests bench alembic
+	$(BIN)/ruff format --check service tests bench alembic
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -32,8 +32,8 @@ unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix service tests bench
-	$(BIN)/ruff format service tests bench
+	$(BIN)/ruff check --fix service tests bench alembic
+	$(BIN)/ruff format service tests bench alembic
 
 openapi: $(STAMP)  ## regenerate the committed API contracts (OpenAPI and GraphQL SDL)
 	$(BIN)/rapport openapi --output openapi/openapi.json

@@ -24,6 +24,7 @@ test: $(STAMP) lint typecheck  ## fresh machine -> lint, strict typing and the w
 lint: $(STAMP)
 	$(BIN)/ruff check service tests bench alembic
 	$(BIN)/ruff format --check service tests bench alembic
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

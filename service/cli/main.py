@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from service.app.auth import CACHE_SECONDS, issue_api_key, list_api_keys, revoke_api_key
-from service.cli import healthcheck
+from service.cli import backup, healthcheck
 from service.domain.errors import NotFound
 from service.domain.records import ApiKeySummary, Scope
 from service.settings import Settings
@@ -52,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "openapi": _openapi,
         "healthcheck": _healthcheck,
+        "backup": backup.run_backup,
+        "restore": backup.run_restore,
         "graphql-schema": _graphql_schema,
         "create-api-key": _create_api_key,
         "list-api-keys": _list_api_keys,
@@ -103,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument(
         "key", metavar="PREFIX", help="the key's prefix (rap_<prefix>_<secret>), or the whole token"
     )
+    backup.add_commands(commands.add_parser)
     health = commands.add_parser(
         "healthcheck",
         help="exit 0 when the local service answers /healthz (container probe)",

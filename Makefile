@@ -25,6 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check service tests bench alembic
 	$(BIN)/ruff format --check service tests bench alembic
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

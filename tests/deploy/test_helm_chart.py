@@ -215,3 +215,15 @@ def test_a_missing_database_secret_name_is_refused_clearly(helm: str) -> None:
     )  # fmt: skip
     assert refused.returncode != 0
     assert "database.existingSecret is required" in refused.stderr
+
+
+def test_the_install_notes_name_the_secret_and_how_to_reach_the_service(helm: str) -> None:
+    installed = subprocess.run(
+        [helm, "install", "rapport", str(CHART), "--namespace", "clinic", "--dry-run=client"],
+        capture_output=True, text=True, check=True,
+        env={**os.environ, "KUBECONFIG": os.devnull},  # no cluster is contacted
+    )  # fmt: skip
+    notes = installed.stdout.split("NOTES:", 1)[1]
+    assert "Secret rapport-database (key database-url)" in notes
+    assert "kubectl port-forward -n clinic service/rapport 8000:80" in notes
+    assert "job/rapport-migrate" in notes

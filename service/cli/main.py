@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import sys
-import urllib.request
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from service.app.auth import CACHE_SECONDS, issue_api_key, list_api_keys, revoke_api_key
+from service.cli import backup, healthcheck
 from service.domain.errors import NotFound
 from service.domain.records import ApiKeySummary, Scope
 from service.settings import Settings
@@ -52,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "openapi": _openapi,
         "healthcheck": _healthcheck,
+        "backup": backup.run_backup,
+        "restore": backup.run_restore,
         "graphql-schema": _graphql_schema,
         "create-api-key": _create_api_key,
         "list-api-keys": _list_api_keys,
@@ -103,9 +105,16 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument(
         "key", metavar="PREFIX", help="the key's prefix (rap_<prefix>_<secret>), or the whole token"
     )
-    commands.add_parser(
-        "healthcheck", help="exit 0 when the local service answers /healthz (container probe)"
+    backup.add_commands(commands.add_parser)
+    health = commands.add_parser(
+        "healthcheck",
+        help="exit 0 when the local service answers /healthz (container probe)",
+        description="Probe http://HOST:PORT/healthz. HOST and PORT default to the --host and "
+        "--port of a `rapport serve` running as PID 1 (a container), else RAPPORT_HOST and "
+        "RAPPORT_PORT; a wildcard host is probed on 127.0.0.1.",
     )
+    health.add_argument("--host", help="host to probe (default: as described above)")
+    health.add_argument("--port", type=int, help="port to probe (default: as described above)")
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, help="file to write (default: stdout)")
     sdl = commands.add_parser("graphql-schema", help="write the GraphQL schema (SDL)")
@@ -204,15 +213,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _healthcheck(settings: Settings, _args: argparse.Namespace) -> int:
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
-    url = f"http://{host}:{settings.port}/healthz"
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return 0 if response.status == 200 else 1
-    except OSError as exc:
-        print(f"rapport: {url} did not answer: {exc}", file=sys.stderr)
-        return 1
+def _healthcheck(settings: Settings, args: argparse.Namespace) -> int:
+    return healthcheck.probe(settings, args.host, args.port)
 
 
 def _graphql_schema(_settings: Settings, args: argparse.Namespace) -> int:

@@ -1,11 +1,19 @@
 """Apply and inspect migrations programmatically (``rapport migrate``, ``/readyz``, tests).
 
-The migration scripts ship inside the package, so every command works from any working
-directory. On PostgreSQL an advisory lock serialises concurrent upgrades, so several
-Rapport processes starting at once cannot race each other through the same revision.
+The migration environment lives in the top-level ``alembic/`` directory of the source tree.
+A wheel installs it as data files under ``<prefix>/share/rapport/alembic`` (see
+``[tool.setuptools.data-files]`` in pyproject.toml), so every command works from any working
+directory, in a checkout and inside the image. A checkout's own ``alembic/`` wins, so a
+revision being written is seen at once. On PostgreSQL an advisory lock serialises
+concurrent upgrades, so several Rapport processes starting at once cannot race each other
+through the same revision.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -16,9 +24,36 @@ from sqlalchemy import Connection, Engine, text
 _PG_MIGRATION_LOCK = 0x52415050  # "RAPP"
 
 
+_INSTALLED = "share/rapport/alembic/env.py"  # where the wheel's data files put env.py
+
+
+@lru_cache(maxsize=1)
+def script_location() -> Path:
+    """The directory holding env.py, script.py.mako and versions/.
+
+    A source checkout (the package imported from next to a ``pyproject.toml``) uses its own
+    ``alembic/``; an installed wheel uses the copy recorded in its RECORD, wherever the
+    installation scheme put it (a venv, ``--user``, ``--prefix``).
+    """
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "alembic" / "env.py").is_file():
+        return checkout / "alembic"
+    try:
+        files = metadata.distribution("rapport").files or []
+    except metadata.PackageNotFoundError:
+        files = []
+    for file in files:
+        if file.as_posix().endswith(_INSTALLED):
+            return Path(str(file.locate())).resolve().parent
+    raise RuntimeError(  # pragma: no cover - a broken installation
+        f"Rapport's migrations are missing: neither {checkout / 'alembic'} nor an installed "
+        f"{_INSTALLED} exists; reinstall the package"
+    )
+
+
 def alembic_config() -> Config:
     config = Config()
-    config.set_main_option("script_location", "service.store:migrations")
+    config.set_main_option("script_location", str(script_location()))
     return config
 
 

@@ -40,8 +40,11 @@ def _env() -> dict[str, str]:
 
 def test_the_image_is_slim_non_root_with_a_data_volume_and_a_healthcheck() -> None:
     stage = _final_stage()
-    assert stage[0].startswith("FROM python:3.11-slim")
-    assert _instruction("USER") == "rapport"
+    # An exact Python release on an exact Debian release, not a moving tag.
+    assert re.fullmatch(r"FROM python:3\.11\.\d+-slim-bookworm", stage[0])
+    # Numeric: Kubernetes can only check runAsNonRoot against a numeric USER.
+    assert _instruction("USER") == "10001:10001"
+    assert "--uid 10001 --gid 10001" in " ".join(stage)
     assert json.loads(_instruction("VOLUME")) == ["/data"]
     assert _env()["RAPPORT_DATABASE_URL"] == "sqlite:////data/rapport.db"
     assert json.loads(_instruction("ENTRYPOINT")) == ["rapport", "serve"]

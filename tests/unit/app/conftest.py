@@ -23,7 +23,7 @@ from service.domain.instruments.model import Population
 from service.domain.records import Administration, AuditEvent, Dyad, Outcome, Principal, Scope
 from tests.unit.fakes import Database, FakeTransact
 
-START = datetime(2026, 1, 5, 9, tzinfo=UTC)
+START = datetime(2015, 1, 5, 9, tzinfo=UTC)  # weekly sessions stay in the past to 500
 
 
 def at(session: int, minutes: int = 0) -> datetime:

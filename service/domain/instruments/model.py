@@ -142,15 +142,6 @@ class Bands:
     bands: tuple[Band, ...]
     source: str
 
-    def label_for(self, score: float) -> str | None:
-        label: str | None = None
-        for band in self.bands:
-            if score >= band.min:
-                label = band.label
-            else:
-                break
-        return label
-
 
 @dataclass(frozen=True, slots=True)
 class Cutoff:

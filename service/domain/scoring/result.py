@@ -75,7 +75,3 @@ class ScoreResult(NamedTuple):
     missing: tuple[str, ...]
     criteria: tuple[CriterionOutcome, ...]
     provenance: Provenance
-
-    @property
-    def scorable(self) -> bool:
-        return self.total is not None

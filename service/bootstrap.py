@@ -11,6 +11,7 @@ from service.app.batches import BatchReads
 from service.app.insights import Insights
 from service.app.instruments import InstrumentService
 from service.app.records import Records
+from service.app.smart import TokenEndpoint
 from service.domain.instruments.catalogue import load_catalogue
 from service.settings import Settings
 from service.store.database import Database, open_database
@@ -29,6 +30,7 @@ class Services:
     insights: Insights
     alerts: Alerts
     batches: BatchReads
+    tokens: TokenEndpoint
 
     def close(self) -> None:
         self.database.close()
@@ -51,4 +53,5 @@ def build_services(settings: Settings) -> Services:
         insights=Insights(transact, instruments, rules),
         alerts=Alerts(transact),
         batches=BatchReads(transact),
+        tokens=TokenEndpoint(transact),
     )

@@ -49,6 +49,14 @@ class Settings(BaseSettings):
         description="Base of canonical URLs of Rapport's Questionnaires and code systems",
         pattern=r"^https?://\S+[^/]$",
     )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "The URL EHRs reach Rapport at (https://rapport.example.org): the audience a SMART "
+            "client assertion names is its /auth/token. Unset: taken from each request."
+        ),
+        pattern=r"^https?://\S+[^/]$",
+    )
 
     # Clinical rules (docs/clinical-rules.md gives each default's source).
     alerts_enabled: bool = Field(default=True, description="Raise alerts on stored scores")

@@ -193,7 +193,7 @@ class Alerts:
         action = f"alert.{'acknowledge' if to is AlertStatus.ACKNOWLEDGED else 'resolve'}"
         await require(self._transact, principal, Scope.WRITE, action)
         text.note("note", note)
-        who, now = str(principal.key_id), datetime.now(UTC)
+        who, now = principal.actor, datetime.now(UTC)
 
         def work(store: Store) -> Alert:
             alert = store.alert(principal.tenant_id, alert_id)

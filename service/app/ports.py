@@ -13,6 +13,7 @@ from service.domain.concordance import Rated
 from service.domain.instruments.model import Population
 from service.domain.progress import Observation
 from service.domain.records import (
+    AccessToken,
     Administration,
     ApiKeySummary,
     AuditEvent,
@@ -20,6 +21,7 @@ from service.domain.records import (
     Patient,
     Practitioner,
     Scope,
+    SmartClient,
     Tenant,
 )
 from service.domain.series_summary import SavedSummary
@@ -163,6 +165,19 @@ class Store(Protocol):
         body: dict[str, Any], now: datetime,
     ) -> None: ...  # fmt: skip
     def record(self, event: AuditEvent) -> None: ...
+    # SMART Backend Services (service/app/smart.py)
+    def add_smart_client(self, client: SmartClient) -> None: ...
+    def find_smart_client(self, client_id: uuid.UUID) -> SmartClient | None: ...
+    def smart_clients(self, tenant_id: uuid.UUID) -> list[SmartClient]: ...
+    def accept_assertion(
+        self, tenant_id: uuid.UUID, client_id: uuid.UUID, jti: str, expires_at: datetime,
+        now: datetime,
+    ) -> None: ...  # fmt: skip
+    def add_access_token(
+        self, token_id: uuid.UUID, client: SmartClient, prefix: str, secret_hash: str,
+        scopes: frozenset[Scope], granted: tuple[str, ...], now: datetime, expires_at: datetime,
+    ) -> None: ...  # fmt: skip
+    def find_access_token(self, prefix: str) -> AccessToken | None: ...
 
 
 class Transact(Protocol):

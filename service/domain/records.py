@@ -29,14 +29,21 @@ class Tenant:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: an API key of one tenant, with its scopes."""
+    """Who is calling: an API key of one tenant, or a SMART backend client holding one of
+    its access tokens (``key_id`` is then the client's id), with its scopes."""
 
     tenant_id: uuid.UUID
     key_id: uuid.UUID
     scopes: frozenset[Scope]
+    client: bool = False  # a SMART backend client (service/app/smart.py), not an API key
 
     def can(self, scope: Scope) -> bool:
         return scope in self.scopes
+
+    @property
+    def actor(self) -> str:
+        """Who the audit trail names: the API key's id, or ``client:<id>`` for a client."""
+        return f"client:{self.key_id}" if self.client else str(self.key_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +127,28 @@ class AuditEvent:
     outcome: Outcome
     occurred_at: datetime
     detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SmartClient:
+    """A SMART Backend Services client of one tenant: its public keys and allowed scopes."""
+
+    id: uuid.UUID  # the OAuth client_id
+    tenant_id: uuid.UUID
+    jwks: str  # a JSON Web Key Set (public keys only), as registered
+    jwks_url: str | None
+    scopes: tuple[str, ...]  # SMART scopes the client may be granted
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """An access token issued to a client, as the authenticator checks it."""
+
+    tenant_id: uuid.UUID
+    client_id: uuid.UUID
+    secret_hash: str
+    scopes: frozenset[Scope]
+    expires_at: datetime
+    client_revoked: bool

@@ -205,3 +205,45 @@ class SeriesSummaryTable(Base):
     last_session: Mapped[int] = mapped_column(Integer)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[uuid.UUID] = mapped_column(Uuid)
+
+
+class SmartClientTable(Base):
+    """A SMART Backend Services client: an EHR's backend, known by its public keys."""
+
+    __tablename__ = "smart_clients"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the OAuth client_id
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
+    jwks: Mapped[str] = mapped_column(Text)  # a JSON Web Key Set of public keys
+    jwks_url: Mapped[str | None] = mapped_column(String(2000))
+    scopes: Mapped[str] = mapped_column(String(2000))  # SMART scopes, space-separated
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    revoked_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class ClientAssertionTable(Base):
+    """The ``jti`` of every client assertion accepted, kept while the assertion could still
+    be replayed: the primary key refuses a second use, in every process."""
+
+    __tablename__ = "client_assertions"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("smart_clients.id"), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(255), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    expires_at: Mapped[datetime] = mapped_column(TZ, index=True)
+
+
+class AccessTokenTable(Base):
+    """A short-lived access token issued to a SMART client; only a SHA-256 of its secret."""
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("smart_clients.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(100))  # Rapport's scopes the grant maps onto
+    granted: Mapped[str] = mapped_column(String(2000))  # the SMART scopes granted
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    expires_at: Mapped[datetime] = mapped_column(TZ, index=True)

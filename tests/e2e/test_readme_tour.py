@@ -27,6 +27,7 @@ def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     }
     script = "set -eu\n" + _tour().replace("127.0.0.1:8000", f"127.0.0.1:{port}")
     script = script.replace(".venv/bin/rapport", f"{VENV_BIN}/rapport")
+    script = script.replace(".venv/bin/python", f"{VENV_BIN}/python")
     with running([f"{VENV_BIN}/rapport", "serve"], env, tmp_path, port):
         result = subprocess.run(
             ["/bin/bash", "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
@@ -41,5 +42,7 @@ def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     assert '"resourceType":"Questionnaire"' in output
     assert '"status":"ready"' in output
     assert "Unable to parse" not in output
+    assert '"token_endpoint":' in output  # SMART discovery
+    assert '{"items":[{"id":' in output  # the alert, read with a SMART access token
     assert '{"data":{"dyad":{"administrations":[{"session":1' in output  # GraphQL answered
     assert '"errors":[{"message"' not in output  # and without GraphQL errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from service.app.administrations import Administrations
 from service.app.alerting import Alerts
@@ -12,7 +13,10 @@ from service.app.insights import Insights
 from service.app.instruments import InstrumentService
 from service.app.records import Records
 from service.app.smart import TokenEndpoint
+from service.app.webhook_delivery import DeliveryWorker
+from service.app.webhooks import Webhooks
 from service.domain.instruments.catalogue import load_catalogue
+from service.domain.webhooks import Retry
 from service.settings import Settings
 from service.store.database import Database, open_database
 from service.store.runner import StoreTransact
@@ -31,6 +35,8 @@ class Services:
     alerts: Alerts
     batches: BatchReads
     tokens: TokenEndpoint
+    webhooks: Webhooks
+    delivery: DeliveryWorker
 
     def close(self) -> None:
         self.database.close()
@@ -54,4 +60,14 @@ def build_services(settings: Settings) -> Services:
         alerts=Alerts(transact),
         batches=BatchReads(transact),
         tokens=TokenEndpoint(transact),
+        webhooks=Webhooks(transact, settings.webhook_hosts),
+        delivery=DeliveryWorker(
+            transact,
+            settings.webhook_hosts,
+            Retry(
+                timedelta(seconds=settings.webhook_retry_seconds),
+                attempts=settings.webhook_max_attempts,
+            ),
+            poll_seconds=settings.webhook_poll_seconds,
+        ),
     )

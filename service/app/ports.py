@@ -25,6 +25,7 @@ from service.domain.records import (
     Tenant,
 )
 from service.domain.series_summary import SavedSummary
+from service.domain.webhooks import Delivery, EventType, Webhook
 
 T = TypeVar("T")
 
@@ -178,6 +179,32 @@ class Store(Protocol):
         scopes: frozenset[Scope], granted: tuple[str, ...], now: datetime, expires_at: datetime,
     ) -> None: ...  # fmt: skip
     def find_access_token(self, prefix: str) -> AccessToken | None: ...
+    # Webhooks (service/app/webhooks.py) and their outbox
+    def add_webhook(self, webhook: Webhook, secret: str) -> None: ...
+    def webhook(self, tenant_id: uuid.UUID, webhook_id: uuid.UUID) -> Webhook | None: ...
+    def webhooks(
+        self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int
+    ) -> list[Webhook]: ...
+    def delete_webhook(
+        self, tenant_id: uuid.UUID, webhook_id: uuid.UUID, now: datetime
+    ) -> bool: ...
+    def queue_event(
+        self, tenant_id: uuid.UUID, event: EventType, dyad_id: uuid.UUID, payload: str,
+        new_ids: Sequence[uuid.UUID], now: datetime,
+    ) -> int: ...  # fmt: skip
+    def deliveries(
+        self, tenant_id: uuid.UUID, webhook_id: uuid.UUID, after: uuid.UUID | None, limit: int
+    ) -> list[Delivery]: ...
+    def redeliver(
+        self, tenant_id: uuid.UUID, webhook_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
+    ) -> Delivery | None: ...
+    def claim_deliveries(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[tuple[Delivery, str, str, str]]: ...
+    def settle_delivery(
+        self, delivery: Delivery, status_code: int | None, error: str | None,
+        retry_at: datetime | None, now: datetime,
+    ) -> None: ...  # fmt: skip
 
 
 class Transact(Protocol):

@@ -12,11 +12,18 @@ from service.store.queries.audit import AuditQueries, StoredResponse
 from service.store.queries.clients import ClientQueries
 from service.store.queries.people import ApiKeyRecord, PeopleQueries
 from service.store.queries.summaries import SummaryQueries
+from service.store.queries.webhooks import WebhookQueries
 
 __all__ = ["ApiKeyRecord", "SqlStore", "StoredResponse"]
 
 
 class SqlStore(
-    PeopleQueries, AdministrationQueries, AlertQueries, AuditQueries, SummaryQueries, ClientQueries
+    PeopleQueries,
+    AdministrationQueries,
+    AlertQueries,
+    AuditQueries,
+    SummaryQueries,
+    ClientQueries,
+    WebhookQueries,
 ):
     """Implements ``service.app.ports.Store``."""

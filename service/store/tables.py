@@ -185,6 +185,8 @@ class AlertTable(Base):
     acknowledged_note: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime | None] = mapped_column(TZ)
     resolved_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_actor: Mapped[str | None] = mapped_column(String(200))
+    resolved_actor: Mapped[str | None] = mapped_column(String(200))
     resolved_note: Mapped[str | None] = mapped_column(Text)
 
 
@@ -247,3 +249,40 @@ class AccessTokenTable(Base):
     granted: Mapped[str] = mapped_column(String(2000))  # the SMART scopes granted
     created_at: Mapped[datetime] = mapped_column(TZ)
     expires_at: Mapped[datetime] = mapped_column(TZ, index=True)
+
+
+class WebhookTable(Base):
+    """An EHR's subscription. The secret signs deliveries, so it is kept (shown once)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[str] = mapped_column(String(200))  # event types, comma-separated
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    deleted_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class WebhookDeliveryTable(Base):
+    """The outbox: one row per event and subscriber, written in the transaction that made
+    the event, sent (and re-sent) by the delivery worker of whichever process claims it."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index(None, "status", "next_attempt_at"), Index(None, "webhook_id", "id"))
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # time-ordered: event order
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id"))
+    dyad_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dyads.id"))
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)  # the exact bytes signed and sent, as text
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(TZ)
+    leased_until: Mapped[datetime | None] = mapped_column(TZ)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    delivered_at: Mapped[datetime | None] = mapped_column(TZ)

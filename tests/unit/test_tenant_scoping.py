@@ -14,8 +14,11 @@ from service.store.schema import metadata
 
 QUERIES = Path(__file__).resolve().parents[2] / "service" / "store" / "queries"
 TENANT_OWNED = {name for name, table in metadata.tables.items() if "tenant_id" in table.c}
-# owned is the helper; a key, a SMART client and an access token each find their tenant
-ALLOWED = {"owned", "find_api_key", "find_smart_client", "find_access_token"}
+# owned is the helper; a key, a SMART client and an access token each find their tenant; the
+# webhook delivery worker serves every tenant's outbox
+ALLOWED = {
+    "owned", "find_api_key", "find_smart_client", "find_access_token", "claim_deliveries",
+}  # fmt: skip
 
 
 def _direct_selects(source: str) -> list[tuple[str, str]]:

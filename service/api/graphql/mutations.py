@@ -140,19 +140,19 @@ class Mutation:
 
     @strawberry.mutation
     async def acknowledge_alert(
-        self, info: Ctx, id: strawberry.ID, note: str | None = None
+        self, info: Ctx, id: strawberry.ID, note: str | None = None, actor: str | None = None
     ) -> AlertTransitionResult:
-        return await _transition(info, id, AlertStatus.ACKNOWLEDGED, note)
+        return await _transition(info, id, AlertStatus.ACKNOWLEDGED, note, actor)
 
     @strawberry.mutation
     async def resolve_alert(
-        self, info: Ctx, id: strawberry.ID, note: str | None = None
+        self, info: Ctx, id: strawberry.ID, note: str | None = None, actor: str | None = None
     ) -> AlertTransitionResult:
-        return await _transition(info, id, AlertStatus.RESOLVED, note)
+        return await _transition(info, id, AlertStatus.RESOLVED, note, actor)
 
 
 async def _transition(
-    info: Ctx, alert_id: str, to: AlertStatus, note: str | None
+    info: Ctx, alert_id: str, to: AlertStatus, note: str | None, actor: str | None
 ) -> AlertTransitionResult:
     try:
         if note is not None and len(note) > 2000:
@@ -160,7 +160,7 @@ async def _transition(
                 "The note is too long.", (FieldError("note", "too-long", "2000"),)
             )
         changed = await info.context.services.alerts.transition(
-            info.context.principal, uuid_arg(alert_id, "id"), to, note
+            info.context.principal, uuid_arg(alert_id, "id"), to, note, actor
         )
         return Alert.of(changed)
     except DomainError as error:

@@ -89,6 +89,8 @@ class Alert:
     resolved_at: datetime | None
     resolved_by: str | None
     resolved_note: str | None
+    acknowledged_actor: str | None
+    resolved_actor: str | None
 
     @classmethod
     def of(cls, a: AlertRecord) -> Alert:
@@ -98,6 +100,7 @@ class Alert:
             evidence=JSON(a.evidence), created_at=a.created_at, acknowledged_at=a.acknowledged_at,
             acknowledged_by=a.acknowledged_by, acknowledged_note=a.acknowledged_note,
             resolved_at=a.resolved_at, resolved_by=a.resolved_by, resolved_note=a.resolved_note,
+            acknowledged_actor=a.acknowledged_actor, resolved_actor=a.resolved_actor,
         )  # fmt: skip
 
 

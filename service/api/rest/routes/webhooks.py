@@ -39,7 +39,7 @@ WebhooksDep = Annotated[Webhooks, Depends(get_webhooks)]
     status_code=201,
     response_model=CreatedWebhookOut,
     summary="Subscribe to alert events (the signing secret is shown once, in this answer)",
-    responses=ProblemResponses.of(413, 422),
+    responses=ProblemResponses.of(422),
 )
 async def create_webhook(
     body: WebhookIn,

@@ -68,21 +68,6 @@ async def get_webhook(
     return WebhookOut.of(await webhooks.get(principal, webhook_id))
 
 
-@router.delete(
-    "/{webhook_id}",
-    status_code=204,
-    summary="Stop a webhook: nothing more is sent to it, its pending deliveries fail",
-    responses=ProblemResponses.of(404, 422),
-)
-async def delete_webhook(
-    webhook_id: uuid.UUID,
-    principal: Annotated[Principal, scoped(Scope.WRITE, "webhook.delete")],
-    webhooks: WebhooksDep,
-) -> Response:
-    await webhooks.delete(principal, webhook_id)
-    return Response(status_code=204)
-
-
 @router.get(
     "/{webhook_id}/deliveries",
     response_model=DeliveryPage,
@@ -111,3 +96,18 @@ async def redeliver(
     webhooks: WebhooksDep,
 ) -> DeliveryOut:
     return DeliveryOut.of(await webhooks.redeliver(principal, webhook_id, delivery_id))
+
+
+@router.delete(
+    "/{webhook_id}",
+    status_code=204,
+    summary="Stop a webhook: nothing more is sent to it, its pending deliveries fail",
+    responses=ProblemResponses.of(404, 422),
+)
+async def delete_webhook(
+    webhook_id: uuid.UUID,
+    principal: Annotated[Principal, scoped(Scope.WRITE, "webhook.delete")],
+    webhooks: WebhooksDep,
+) -> Response:
+    await webhooks.delete(principal, webhook_id)
+    return Response(status_code=204)

@@ -21,11 +21,14 @@ def _tour() -> str:
 
 def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     port = free_port()
+    endpoint = free_port()  # the tour's stand-in for an EHR's webhook endpoint
     env = base_environment() | {
         "RAPPORT_DATABASE_URL": f"sqlite:///{tmp_path / 'tour.db'}",
         "RAPPORT_PORT": str(port),
+        "RAPPORT_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # as the tour's webhook step says
     }
     script = "set -eu\n" + _tour().replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    script = script.replace("8099", str(endpoint))
     script = script.replace(".venv/bin/rapport", f"{VENV_BIN}/rapport")
     script = script.replace(".venv/bin/python", f"{VENV_BIN}/python")
     with running([f"{VENV_BIN}/rapport", "serve"], env, tmp_path, port):
@@ -44,5 +47,7 @@ def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     assert "Unable to parse" not in output
     assert '"token_endpoint":' in output  # SMART discovery
     assert '{"items":[{"id":' in output  # the alert, read with a SMART access token
+    assert '"type":"alert.raised"' in output  # the webhook's delivery arrived
+    assert " v1," in output  # signed
     assert '{"data":{"dyad":{"administrations":[{"session":1' in output  # GraphQL answered
     assert '"errors":[{"message"' not in output  # and without GraphQL errors

@@ -9,6 +9,7 @@ from service.app.administrations import Administrations
 from service.app.alerting import Alerts
 from service.app.auth import Authenticator
 from service.app.batches import BatchReads
+from service.app.corrections import Corrections
 from service.app.insights import Insights
 from service.app.instruments import InstrumentService
 from service.app.records import Records
@@ -36,6 +37,7 @@ class Services:
     batches: BatchReads
     tokens: TokenEndpoint
     webhooks: Webhooks
+    corrections: Corrections
     delivery: DeliveryWorker
 
     def close(self) -> None:
@@ -61,6 +63,7 @@ def build_services(settings: Settings) -> Services:
         batches=BatchReads(transact),
         tokens=TokenEndpoint(transact),
         webhooks=Webhooks(transact, settings.webhook_hosts),
+        corrections=Corrections(transact),
         delivery=DeliveryWorker(
             transact,
             settings.webhook_hosts,

@@ -114,6 +114,7 @@ def create_app(
     app.include_router(alerts.router)
     app.include_router(smart.router)
     app.include_router(webhooks.router)
+    app.include_router(administrations.router)
     app.include_router(fhir.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.body_limit = settings.max_body_bytes

@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypeVar
 
 from service.domain.alerts import Alert, AlertKind, AlertStatus
 from service.domain.concordance import Rated
+from service.domain.corrections import Voided
 from service.domain.instruments.model import Population
 from service.domain.progress import Observation
 from service.domain.records import (
@@ -129,6 +130,12 @@ class Store(Protocol):
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, number: int, now: datetime
     ) -> uuid.UUID: ...
     def add_administration(self, a: Administration, session_id: uuid.UUID) -> None: ...
+    def administration(
+        self, tenant_id: uuid.UUID, administration_id: uuid.UUID
+    ) -> Administration | None: ...
+    def void_administration(
+        self, tenant_id: uuid.UUID, administration_id: uuid.UUID, voided: Voided
+    ) -> bool: ...
     def administrations(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, after: uuid.UUID | None, limit: int,
         instrument: str | None = None,

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from service.domain.corrections import AdministrationStatus, Voided
 from service.domain.instruments.model import Population, Respondent
 
 
@@ -104,6 +105,16 @@ class Administration:
     responses: dict[str, Any]
     score: dict[str, Any]
     created_at: datetime
+    voided: Voided | None = None  # entered in error (service.domain.corrections)
+    superseded_by: uuid.UUID | None = None  # a later submission of its session and instrument
+
+    @property
+    def status(self) -> AdministrationStatus:
+        if self.voided is not None:
+            return AdministrationStatus.ENTERED_IN_ERROR
+        if self.superseded_by is not None:
+            return AdministrationStatus.SUPERSEDED
+        return AdministrationStatus.FINAL
 
 
 class Outcome(StrEnum):

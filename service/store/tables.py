@@ -131,6 +131,10 @@ class AdministrationTable(Base):
     # read a small column instead of parsing every full result.
     scale_scores: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(TZ)
+    # Entered in error: never deleted, left out of every statistic and alert rule.
+    voided_at: Mapped[datetime | None] = mapped_column(TZ)
+    voided_by: Mapped[str | None] = mapped_column(String(64))
+    void_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class IdempotencyKeyTable(Base):

@@ -101,6 +101,10 @@ WRITES: dict[str, Write] = {
     "POST /v1/webhooks": Write(lambda ids: {"url": HOOK, "events": ["alert.raised"]}),
     "POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": Write(lambda ids: {}),
     "DELETE /v1/webhooks/{webhook_id}": Write(lambda ids: {}),  # deletions are called last
+    # Voiding is idempotent: the second key's call answers like the first.
+    "POST /v1/administrations/{administration_id}/void": Write(
+        lambda ids: {"reason": "entered in error by the matrix"}
+    ),
 }
 
 CONTRACT_TODAY = {

@@ -19,6 +19,7 @@ from service.api.openapi import build_openapi, operation_id
 from service.api.rest.fast_lane import FastLane
 from service.api.rest.problems import add_problem_handlers
 from service.api.rest.routes import (
+    administrations,
     alerts,
     dyads,
     health,

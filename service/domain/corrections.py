@@ -26,16 +26,16 @@ class Voided:
 
 
 def replacements(
-    entries: Iterable[tuple[uuid.UUID, int, str, datetime]],
+    entries: Iterable[tuple[uuid.UUID, uuid.UUID, int, str, datetime]],
 ) -> dict[uuid.UUID, uuid.UUID]:
-    """Which administration replaced which: of the (id, session, instrument, completed_at) of
-    a dyad's administrations not voided, the last completed of each session and instrument
-    counts (ties: the later stored), as ``progress.latest_per_session`` counts it; each other
-    one maps to it."""
-    current: dict[tuple[int, str], tuple[datetime, uuid.UUID]] = {}
-    groups: dict[tuple[int, str], list[uuid.UUID]] = {}
-    for id_, session, instrument, completed_at in entries:
-        key = (session, instrument)
+    """Which administration replaced which: of the (id, dyad, session, instrument,
+    completed_at) of administrations not voided, the last completed of each dyad's session
+    and instrument counts (ties: the later stored), as ``progress.latest_per_session``
+    counts it; each other one maps to it."""
+    current: dict[tuple[uuid.UUID, int, str], tuple[datetime, uuid.UUID]] = {}
+    groups: dict[tuple[uuid.UUID, int, str], list[uuid.UUID]] = {}
+    for id_, dyad, session, instrument, completed_at in entries:
+        key = (dyad, session, instrument)
         groups.setdefault(key, []).append(id_)
         if key not in current or (completed_at, id_) > current[key]:
             current[key] = (completed_at, id_)

@@ -134,6 +134,9 @@ class Mutation:
                 completed_at=datetime.fromisoformat(stored["completed_at"]),
                 created_at=datetime.fromisoformat(stored["created_at"]),
                 responses=stored["responses"], score=ScoreResult.of(stored["score"]),
+                # A stored answer from before corrections existed has no status: it was final.
+                status=stored.get("status", "final"),
+                superseded_by=None, void_reason=None,  # as it was when first stored
             )  # fmt: skip
         except DomainError as error:
             return as_result(error)

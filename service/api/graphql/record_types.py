@@ -62,6 +62,9 @@ class Administration:
     created_at: datetime
     responses: JSON
     score: ScoreResult
+    status: str = strawberry.field(description="final, superseded or entered-in-error")
+    superseded_by: strawberry.ID | None
+    void_reason: str | None
 
     @classmethod
     def of(cls, a: AdministrationRecord) -> Administration:
@@ -69,7 +72,9 @@ class Administration:
             id=strawberry.ID(str(a.id)), dyad_id=strawberry.ID(str(a.dyad_id)),
             session=a.session, instrument=a.instrument, instrument_version=a.instrument_version,
             respondent=a.respondent.value, completed_at=a.completed_at, created_at=a.created_at,
-            responses=JSON(a.responses), score=ScoreResult.of(a.score),
+            responses=JSON(a.responses), score=ScoreResult.of(a.score), status=a.status.value,
+            superseded_by=None if a.superseded_by is None else strawberry.ID(str(a.superseded_by)),
+            void_reason=None if a.voided is None else a.voided.reason,
         )  # fmt: skip
 
 

@@ -113,6 +113,9 @@ class AdministrationQueries(Queries):
                 "total": a.score.get("total"),
                 "scale_scores": {k: v["score"] for k, v in a.score.get("scales", {}).items()},
                 "created_at": a.created_at,
+                "voided_at": None,
+                "voided_by": None,
+                "void_reason": None,
             },
         )
 
@@ -124,7 +127,7 @@ class AdministrationQueries(Queries):
         if instrument is not None:
             query = query.where(administrations.c.instrument == instrument)
         rows = self._c.execute(page(query, administrations, after, limit))
-        return self._with_replacements(tenant_id, dyad_id, [_administration(r) for r in rows])
+        return self._with_replacements(tenant_id, [_administration(r) for r in rows])
 
     def administration(
         self, tenant_id: uuid.UUID, administration_id: uuid.UUID
@@ -133,7 +136,7 @@ class AdministrationQueries(Queries):
         row = self._c.execute(query).first()
         if row is None:
             return None
-        return self._with_replacements(tenant_id, row.dyad_id, [_administration(row)])[0]
+        return self._with_replacements(tenant_id, [_administration(row)])[0]
 
     def void_administration(
         self, tenant_id: uuid.UUID, administration_id: uuid.UUID, voided: Voided
@@ -151,24 +154,24 @@ class AdministrationQueries(Queries):
         return bool(done.rowcount)
 
     def _with_replacements(
-        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, found: list[Administration]
+        self, tenant_id: uuid.UUID, found: list[Administration]
     ) -> list[Administration]:
-        """Each administration of one dyad with the one that superseded it, if any."""
+        """Each administration with the one that superseded it, if any (one query)."""
         current = [a for a in found if a.voided is None]
         if not current:
             return found
         a = administrations
         rows = self._c.execute(
-            select(a.c.id, a.c.session_number, a.c.instrument, a.c.completed_at).where(
+            select(a.c.id, a.c.dyad_id, a.c.session_number, a.c.instrument, a.c.completed_at).where(
                 a.c.tenant_id == tenant_id,
-                a.c.dyad_id == dyad_id,
+                a.c.dyad_id.in_(sorted({x.dyad_id for x in current})),
                 a.c.session_number.in_(sorted({x.session for x in current})),
                 a.c.instrument.in_(sorted({x.instrument for x in current})),
                 a.c.voided_at.is_(None),
             )
         )
         replaced = replacements(
-            (r.id, r.session_number, r.instrument, r.completed_at) for r in rows
+            (r.id, r.dyad_id, r.session_number, r.instrument, r.completed_at) for r in rows
         )
         return [replace(x, superseded_by=replaced.get(x.id)) for x in found]
 
@@ -180,7 +183,9 @@ class AdministrationQueries(Queries):
             .where(administrations.c.dyad_id.in_(dyad_ids))
             .order_by(administrations.c.id)
         )
-        return [_administration(r) for r in self._c.execute(query)]
+        return self._with_replacements(
+            tenant_id, [_administration(r) for r in self._c.execute(query)]
+        )
 
     def observations(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instruments: Sequence[str]

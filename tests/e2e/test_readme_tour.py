@@ -49,5 +49,6 @@ def test_the_tour_runs_as_written(tmp_path: Path) -> None:
     assert '{"items":[{"id":' in output  # the alert, read with a SMART access token
     assert '"type":"alert.raised"' in output  # the webhook's delivery arrived
     assert " v1," in output  # signed
+    assert "entered-in-error - Answers entered for the wrong client" in output  # a void
     assert '{"data":{"dyad":{"administrations":[{"session":1' in output  # GraphQL answered
     assert '"errors":[{"message"' not in output  # and without GraphQL errors

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from service.app.administrations import Administrations
 from service.app.alerting import Alerts
 from service.app.auth import Authenticator
 from service.app.batches import BatchReads
+from service.app.corrections import Corrections
 from service.app.insights import Insights
 from service.app.instruments import InstrumentService
 from service.app.records import Records
+from service.app.smart import TokenEndpoint
+from service.app.webhook_delivery import DeliveryWorker
+from service.app.webhooks import Webhooks
 from service.domain.instruments.catalogue import load_catalogue
+from service.domain.webhooks import Retry
 from service.settings import Settings
 from service.store.database import Database, open_database
 from service.store.runner import StoreTransact
@@ -29,6 +35,10 @@ class Services:
     insights: Insights
     alerts: Alerts
     batches: BatchReads
+    tokens: TokenEndpoint
+    webhooks: Webhooks
+    corrections: Corrections
+    delivery: DeliveryWorker
 
     def close(self) -> None:
         self.database.close()
@@ -51,4 +61,16 @@ def build_services(settings: Settings) -> Services:
         insights=Insights(transact, instruments, rules),
         alerts=Alerts(transact),
         batches=BatchReads(transact),
+        tokens=TokenEndpoint(transact),
+        webhooks=Webhooks(transact, settings.webhook_hosts),
+        corrections=Corrections(transact),
+        delivery=DeliveryWorker(
+            transact,
+            settings.webhook_hosts,
+            Retry(
+                timedelta(seconds=settings.webhook_retry_seconds),
+                attempts=settings.webhook_max_attempts,
+            ),
+            poll_seconds=settings.webhook_poll_seconds,
+        ),
     )

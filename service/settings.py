@@ -49,6 +49,31 @@ class Settings(BaseSettings):
         description="Base of canonical URLs of Rapport's Questionnaires and code systems",
         pattern=r"^https?://\S+[^/]$",
     )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "The URL EHRs reach Rapport at (https://rapport.example.org): the audience a SMART "
+            "client assertion names is its /auth/token. Unset: taken from each request."
+        ),
+        pattern=r"^https?://\S+[^/]$",
+    )
+    webhook_allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated hosts webhooks may be delivered to; empty: none (no "
+        "webhook can be created or sent until an operator allows a host)",
+        max_length=2000,
+    )
+    webhook_retry_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="Wait before the first retry; doubled each time"
+    )
+    webhook_max_attempts: int = Field(default=10, ge=1, le=50)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+
+    @property
+    def webhook_hosts(self) -> frozenset[str]:
+        return frozenset(
+            h.strip().lower() for h in self.webhook_allowed_hosts.split(",") if h.strip()
+        )
 
     # Clinical rules (docs/clinical-rules.md gives each default's source).
     alerts_enabled: bool = Field(default=True, description="Raise alerts on stored scores")

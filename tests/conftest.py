@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -89,9 +90,9 @@ class Api:
 
 
 @asynccontextmanager
-async def running_api(url: str) -> AsyncIterator[Api]:
+async def running_api(url: str, **settings: Any) -> AsyncIterator[Api]:
     migrated(url)
-    app = create_app(Settings(database_url=url))
+    app = create_app(Settings(database_url=url, **settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://rapport.test") as c:

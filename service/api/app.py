@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,17 @@ from service.api.graphql.router import graphql_router
 from service.api.openapi import build_openapi, operation_id
 from service.api.rest.fast_lane import FastLane
 from service.api.rest.problems import add_problem_handlers
-from service.api.rest.routes import alerts, dyads, health, insights, instruments, people
+from service.api.rest.routes import (
+    administrations,
+    alerts,
+    dyads,
+    health,
+    insights,
+    instruments,
+    people,
+    smart,
+    webhooks,
+)  # fmt: skip
 from service.bootstrap import Services, build_services
 from service.settings import Settings, get_settings
 
@@ -68,9 +79,17 @@ def create_app(
         # collector's way, so full collections under load stay short (bench/README.md).
         gc.collect()
         gc.freeze()
+        # The webhook delivery worker: only where an operator allowed a receiving host.
+        stop = asyncio.Event()
+        sending = (
+            asyncio.create_task(built.delivery.run(stop)) if built.settings.webhook_hosts else None
+        )
         try:
             yield
         finally:
+            stop.set()
+            if sending is not None:
+                await sending
             if services is None:
                 built.close()
 
@@ -94,6 +113,9 @@ def create_app(
     app.include_router(people.router)
     app.include_router(insights.router)
     app.include_router(alerts.router)
+    app.include_router(smart.router)
+    app.include_router(webhooks.router)
+    app.include_router(administrations.router)
     app.include_router(fhir.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.body_limit = settings.max_body_bytes

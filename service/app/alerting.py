@@ -20,6 +20,7 @@ from service.app.instruments import InstrumentService
 from service.app.pagination import Page
 from service.app.ports import DyadContext, Store, Transact
 from service.app.rules import ClinicalRules
+from service.app.webhooks import queue_alert_event
 from service.domain import text
 from service.domain.alerts import (
     Alert,
@@ -35,6 +36,7 @@ from service.domain.instruments.model import InstrumentDefinition, Respondent
 from service.domain.progress import Observation
 from service.domain.records import Administration, Patient, Principal, Scope
 from service.domain.series_summary import SeriesRules, Signals, summarize_new
+from service.domain.webhooks import EventType
 
 T = TypeVar("T")
 
@@ -102,6 +104,7 @@ def raise_alerts(
         )
         if store.add_alert(alert, candidate.evidence_key):
             record(store, principal, "alert.raise", "alert", alert.id)
+            queue_alert_event(store, EventType.ALERT_RAISED, alert)
             raised.append(alert)
     return raised
 
@@ -162,6 +165,10 @@ _ALLOWED = {
     AlertStatus.ACKNOWLEDGED: {AlertStatus.OPEN},
     AlertStatus.RESOLVED: {AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED},
 }
+_EVENTS = {
+    AlertStatus.ACKNOWLEDGED: EventType.ALERT_ACKNOWLEDGED,
+    AlertStatus.RESOLVED: EventType.ALERT_RESOLVED,
+}
 
 
 class Alerts:
@@ -188,12 +195,15 @@ class Alerts:
         )  # fmt: skip
 
     async def transition(
-        self, principal: Principal, alert_id: uuid.UUID, to: AlertStatus, note: str | None
-    ) -> Alert:
+        self, principal: Principal, alert_id: uuid.UUID, to: AlertStatus, note: str | None,
+        actor: str | None = None,
+    ) -> Alert:  # fmt: skip
         action = f"alert.{'acknowledge' if to is AlertStatus.ACKNOWLEDGED else 'resolve'}"
         await require(self._transact, principal, Scope.WRITE, action)
         text.note("note", note)
-        who, now = str(principal.key_id), datetime.now(UTC)
+        if actor is not None:
+            text.identifier("actor", actor)
+        who, now = principal.actor, datetime.now(UTC)
 
         def work(store: Store) -> Alert:
             alert = store.alert(principal.tenant_id, alert_id)
@@ -204,14 +214,16 @@ class Alerts:
             if to is AlertStatus.ACKNOWLEDGED:
                 changed = replace(
                     alert, status=to, acknowledged_at=now, acknowledged_by=who,
-                    acknowledged_note=note,
+                    acknowledged_note=note, acknowledged_actor=actor,
                 )  # fmt: skip
             else:
                 changed = replace(
-                    alert, status=to, resolved_at=now, resolved_by=who, resolved_note=note
-                )
+                    alert, status=to, resolved_at=now, resolved_by=who, resolved_note=note,
+                    resolved_actor=actor,
+                )  # fmt: skip
             store.update_alert(changed)
             record(store, principal, action, "alert", alert_id)
+            queue_alert_event(store, _EVENTS[to], changed)
             return changed
 
         return await audited(self._transact, principal, action, "alert", alert_id, work)

@@ -49,7 +49,7 @@ def record(
     """Record a successful access inside the current transaction."""
     store.record(
         audit_event(
-            principal.tenant_id, str(principal.key_id), action, object_type,
+            principal.tenant_id, principal.actor, action, object_type,
             None if object_id is None else str(object_id), Outcome.SUCCESS,
         )
     )  # fmt: skip
@@ -68,7 +68,7 @@ async def audited(
         if outcome is None:
             raise
         event = audit_event(
-            principal.tenant_id, str(principal.key_id), action, object_type,
+            principal.tenant_id, principal.actor, action, object_type,
             None if object_id is None else str(object_id), outcome, error.code,
         )  # fmt: skip
         await transact(lambda store: store.record(event))

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from service.app import smart
 from service.app.audit import audit_event
 from service.app.ports import Store, Transact
 from service.domain.errors import Forbidden, NotFound, Unauthenticated
@@ -121,21 +122,43 @@ class Authenticator:
             if cached[1] > now:
                 return cached[0]
             del self._cache[token]  # expired: the token is not kept in memory any longer
-        parts = _split(token)
-        if parts is None:
-            raise Unauthenticated("The bearer token is not a Rapport API key.")
-        prefix, secret = parts
-        key = await self._transact(lambda store: store.find_api_key(prefix))
-        if key is None or key.revoked or not hmac.compare_digest(key.secret_hash, _hash(secret)):
-            raise Unauthenticated("The bearer token is unknown or revoked.")
-        principal = Principal(key.tenant_id, key.id, key.scopes)
+        principal, good_until = await self._check(token, now)
         if len(self._cache) >= self._cache_limit:
             # Expired entries go first; only a cache full of live ones starts over.
             self._cache = {t: entry for t, entry in self._cache.items() if entry[1] > now}
             if len(self._cache) >= self._cache_limit:
                 self._cache.clear()
-        self._cache[token] = (principal, now + self._cache_seconds)
+        self._cache[token] = (principal, min(now + self._cache_seconds, good_until))
         return principal
+
+    async def _check(self, token: str, now: float) -> tuple[Principal, float]:
+        """The token's principal, and the monotonic time until which it may be trusted."""
+        if token.startswith(f"{smart.TOKEN_PREFIX}_"):
+            return await self._check_access_token(token, now)
+        parts = _split(token)
+        if parts is None:
+            raise Unauthenticated("The bearer token is not a Rapport API key or access token.")
+        prefix, secret = parts
+        key = await self._transact(lambda store: store.find_api_key(prefix))
+        if key is None or key.revoked or not hmac.compare_digest(key.secret_hash, _hash(secret)):
+            raise Unauthenticated("The bearer token is unknown or revoked.")
+        return Principal(key.tenant_id, key.id, key.scopes), now + self._cache_seconds
+
+    async def _check_access_token(self, token: str, now: float) -> tuple[Principal, float]:
+        parts = token.split("_", 2)
+        if len(parts) != 3:
+            raise Unauthenticated("The bearer token is not a Rapport access token.")
+        found = await self._transact(lambda store: store.find_access_token(parts[1]))
+        left = 0.0 if found is None else (found.expires_at - datetime.now(UTC)).total_seconds()
+        if (
+            found is None
+            or found.client_revoked
+            or left <= 0
+            or not hmac.compare_digest(found.secret_hash, smart.token_hash(parts[2]))
+        ):
+            raise Unauthenticated("The access token is unknown, expired or revoked.")
+        principal = Principal(found.tenant_id, found.client_id, found.scopes, client=True)
+        return principal, now + left
 
 
 async def require(transact: Transact, principal: Principal, scope: Scope, action: str) -> None:
@@ -143,7 +166,7 @@ async def require(transact: Transact, principal: Principal, scope: Scope, action
     if principal.can(scope):
         return
     event = audit_event(
-        principal.tenant_id, str(principal.key_id), action, "scope", scope.value, Outcome.DENIED
+        principal.tenant_id, principal.actor, action, "scope", scope.value, Outcome.DENIED
     )
     await transact(lambda store: store.record(event))
     raise Forbidden(f"This API key lacks the '{scope}' scope needed for {action}.")

@@ -98,9 +98,7 @@ def _audit(
 ) -> None:
     store.record_many(
         [
-            audit_event(
-                principal.tenant_id, str(principal.key_id), action, kind, str(i), Outcome.SUCCESS
-            )
+            audit_event(principal.tenant_id, principal.actor, action, kind, str(i), Outcome.SUCCESS)
             for i in ids
         ]
     )

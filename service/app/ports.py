@@ -10,9 +10,11 @@ from typing import Any, Protocol, TypeVar
 
 from service.domain.alerts import Alert, AlertKind, AlertStatus
 from service.domain.concordance import Rated
+from service.domain.corrections import Voided
 from service.domain.instruments.model import Population
 from service.domain.progress import Observation
 from service.domain.records import (
+    AccessToken,
     Administration,
     ApiKeySummary,
     AuditEvent,
@@ -20,9 +22,11 @@ from service.domain.records import (
     Patient,
     Practitioner,
     Scope,
+    SmartClient,
     Tenant,
 )
 from service.domain.series_summary import SavedSummary
+from service.domain.webhooks import Delivery, EventType, Webhook
 
 T = TypeVar("T")
 
@@ -126,6 +130,12 @@ class Store(Protocol):
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, number: int, now: datetime
     ) -> uuid.UUID: ...
     def add_administration(self, a: Administration, session_id: uuid.UUID) -> None: ...
+    def administration(
+        self, tenant_id: uuid.UUID, administration_id: uuid.UUID
+    ) -> Administration | None: ...
+    def void_administration(
+        self, tenant_id: uuid.UUID, administration_id: uuid.UUID, voided: Voided
+    ) -> bool: ...
     def administrations(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, after: uuid.UUID | None, limit: int,
         instrument: str | None = None,
@@ -163,6 +173,45 @@ class Store(Protocol):
         body: dict[str, Any], now: datetime,
     ) -> None: ...  # fmt: skip
     def record(self, event: AuditEvent) -> None: ...
+    # SMART Backend Services (service/app/smart.py)
+    def add_smart_client(self, client: SmartClient) -> None: ...
+    def find_smart_client(self, client_id: uuid.UUID) -> SmartClient | None: ...
+    def smart_clients(self, tenant_id: uuid.UUID) -> list[SmartClient]: ...
+    def accept_assertion(
+        self, tenant_id: uuid.UUID, client_id: uuid.UUID, jti: str, expires_at: datetime,
+        now: datetime,
+    ) -> None: ...  # fmt: skip
+    def add_access_token(
+        self, token_id: uuid.UUID, client: SmartClient, prefix: str, secret_hash: str,
+        scopes: frozenset[Scope], granted: tuple[str, ...], now: datetime, expires_at: datetime,
+    ) -> None: ...  # fmt: skip
+    def find_access_token(self, prefix: str) -> AccessToken | None: ...
+    # Webhooks (service/app/webhooks.py) and their outbox
+    def add_webhook(self, webhook: Webhook, secret: str) -> None: ...
+    def webhook(self, tenant_id: uuid.UUID, webhook_id: uuid.UUID) -> Webhook | None: ...
+    def webhooks(
+        self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int
+    ) -> list[Webhook]: ...
+    def delete_webhook(
+        self, tenant_id: uuid.UUID, webhook_id: uuid.UUID, now: datetime
+    ) -> bool: ...
+    def queue_event(
+        self, tenant_id: uuid.UUID, event: EventType, dyad_id: uuid.UUID, payload: str,
+        new_ids: Sequence[uuid.UUID], now: datetime,
+    ) -> int: ...  # fmt: skip
+    def deliveries(
+        self, tenant_id: uuid.UUID, webhook_id: uuid.UUID, after: uuid.UUID | None, limit: int
+    ) -> list[Delivery]: ...
+    def redeliver(
+        self, tenant_id: uuid.UUID, webhook_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
+    ) -> Delivery | None: ...
+    def claim_deliveries(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[tuple[Delivery, str, str, str]]: ...
+    def settle_delivery(
+        self, delivery: Delivery, status_code: int | None, error: str | None,
+        retry_at: datetime | None, now: datetime,
+    ) -> None: ...  # fmt: skip
 
 
 class Transact(Protocol):

@@ -78,4 +78,9 @@ def administration_body(a: Administration) -> dict[str, Any]:
         "created_at": a.created_at.isoformat(),
         "responses": a.responses,
         "score": a.score,
+        "status": a.status.value,
+        "superseded_by": None if a.superseded_by is None else str(a.superseded_by),
+        "void": None
+        if a.voided is None
+        else {"at": a.voided.at.isoformat(), "by": a.voided.by, "reason": a.voided.reason},
     }

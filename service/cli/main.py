@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from service.app.auth import CACHE_SECONDS, issue_api_key, list_api_keys, revoke_api_key
-from service.cli import backup, healthcheck
+from service.cli import backup, clients, healthcheck
 from service.domain.errors import NotFound
 from service.domain.records import ApiKeySummary, Scope
 from service.settings import Settings
@@ -58,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "create-api-key": _create_api_key,
         "list-api-keys": _list_api_keys,
         "revoke-api-key": _revoke_api_key,
+        "register-client": _register_client,
     }[args.command]
     try:
         return handler(settings, args)
@@ -106,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         "key", metavar="PREFIX", help="the key's prefix (rap_<prefix>_<secret>), or the whole token"
     )
     backup.add_commands(commands.add_parser)
+    clients.add_parser(commands)
     health = commands.add_parser(
         "healthcheck",
         help="exit 0 when the local service answers /healthz (container probe)",
@@ -175,6 +177,10 @@ def _revoke_api_key(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Revoked API key {key.prefix} (id {key.id}, scopes {scopes}) at {_revoked(key)}.")
     print(f"Note: {REVOCATION_BOUND}.")
     return 0
+
+
+def _register_client(settings: Settings, args: argparse.Namespace) -> int:
+    return clients.register(settings, args, _with_store)
 
 
 def _when(moment: datetime) -> str:

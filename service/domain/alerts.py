@@ -72,6 +72,10 @@ class Alert:
     resolved_at: datetime | None = None
     resolved_by: str | None = None
     resolved_note: str | None = None
+    # Who acted in the EHR (its user identifier or a practitioner id), beside the key or
+    # client in ``*_by`` that made the call.
+    acknowledged_actor: str | None = None
+    resolved_actor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

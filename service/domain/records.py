@@ -12,6 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from service.domain.corrections import AdministrationStatus, Voided
 from service.domain.instruments.model import Population, Respondent
 
 
@@ -29,14 +30,21 @@ class Tenant:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: an API key of one tenant, with its scopes."""
+    """Who is calling: an API key of one tenant, or a SMART backend client holding one of
+    its access tokens (``key_id`` is then the client's id), with its scopes."""
 
     tenant_id: uuid.UUID
     key_id: uuid.UUID
     scopes: frozenset[Scope]
+    client: bool = False  # a SMART backend client (service/app/smart.py), not an API key
 
     def can(self, scope: Scope) -> bool:
         return scope in self.scopes
+
+    @property
+    def actor(self) -> str:
+        """Who the audit trail names: the API key's id, or ``client:<id>`` for a client."""
+        return f"client:{self.key_id}" if self.client else str(self.key_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +105,16 @@ class Administration:
     responses: dict[str, Any]
     score: dict[str, Any]
     created_at: datetime
+    voided: Voided | None = None  # entered in error (service.domain.corrections)
+    superseded_by: uuid.UUID | None = None  # a later submission of its session and instrument
+
+    @property
+    def status(self) -> AdministrationStatus:
+        if self.voided is not None:
+            return AdministrationStatus.ENTERED_IN_ERROR
+        if self.superseded_by is not None:
+            return AdministrationStatus.SUPERSEDED
+        return AdministrationStatus.FINAL
 
 
 class Outcome(StrEnum):
@@ -120,3 +138,28 @@ class AuditEvent:
     outcome: Outcome
     occurred_at: datetime
     detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SmartClient:
+    """A SMART Backend Services client of one tenant: its public keys and allowed scopes."""
+
+    id: uuid.UUID  # the OAuth client_id
+    tenant_id: uuid.UUID
+    jwks: str  # a JSON Web Key Set (public keys only), as registered
+    jwks_url: str | None
+    scopes: tuple[str, ...]  # SMART scopes the client may be granted
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """An access token issued to a client, as the authenticator checks it."""
+
+    tenant_id: uuid.UUID
+    client_id: uuid.UUID
+    secret_hash: str
+    scopes: frozenset[Scope]
+    expires_at: datetime
+    client_revoked: bool

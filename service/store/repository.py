@@ -9,11 +9,21 @@ from __future__ import annotations
 from service.store.queries.administrations import AdministrationQueries
 from service.store.queries.alerts import AlertQueries
 from service.store.queries.audit import AuditQueries, StoredResponse
+from service.store.queries.clients import ClientQueries
 from service.store.queries.people import ApiKeyRecord, PeopleQueries
 from service.store.queries.summaries import SummaryQueries
+from service.store.queries.webhooks import WebhookQueries
 
 __all__ = ["ApiKeyRecord", "SqlStore", "StoredResponse"]
 
 
-class SqlStore(PeopleQueries, AdministrationQueries, AlertQueries, AuditQueries, SummaryQueries):
+class SqlStore(
+    PeopleQueries,
+    AdministrationQueries,
+    AlertQueries,
+    AuditQueries,
+    SummaryQueries,
+    ClientQueries,
+    WebhookQueries,
+):
     """Implements ``service.app.ports.Store``."""

@@ -131,6 +131,10 @@ class AdministrationTable(Base):
     # read a small column instead of parsing every full result.
     scale_scores: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(TZ)
+    # Entered in error: never deleted, left out of every statistic and alert rule.
+    voided_at: Mapped[datetime | None] = mapped_column(TZ)
+    voided_by: Mapped[str | None] = mapped_column(String(64))
+    void_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class IdempotencyKeyTable(Base):
@@ -185,6 +189,8 @@ class AlertTable(Base):
     acknowledged_note: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime | None] = mapped_column(TZ)
     resolved_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_actor: Mapped[str | None] = mapped_column(String(200))
+    resolved_actor: Mapped[str | None] = mapped_column(String(200))
     resolved_note: Mapped[str | None] = mapped_column(Text)
 
 
@@ -205,3 +211,82 @@ class SeriesSummaryTable(Base):
     last_session: Mapped[int] = mapped_column(Integer)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[uuid.UUID] = mapped_column(Uuid)
+
+
+class SmartClientTable(Base):
+    """A SMART Backend Services client: an EHR's backend, known by its public keys."""
+
+    __tablename__ = "smart_clients"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the OAuth client_id
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
+    jwks: Mapped[str] = mapped_column(Text)  # a JSON Web Key Set of public keys
+    jwks_url: Mapped[str | None] = mapped_column(String(2000))
+    scopes: Mapped[str] = mapped_column(String(2000))  # SMART scopes, space-separated
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    revoked_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class ClientAssertionTable(Base):
+    """The ``jti`` of every client assertion accepted, kept while the assertion could still
+    be replayed: the primary key refuses a second use, in every process."""
+
+    __tablename__ = "client_assertions"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("smart_clients.id"), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(255), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    expires_at: Mapped[datetime] = mapped_column(TZ, index=True)
+
+
+class AccessTokenTable(Base):
+    """A short-lived access token issued to a SMART client; only a SHA-256 of its secret."""
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("smart_clients.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(100))  # Rapport's scopes the grant maps onto
+    granted: Mapped[str] = mapped_column(String(2000))  # the SMART scopes granted
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    expires_at: Mapped[datetime] = mapped_column(TZ, index=True)
+
+
+class WebhookTable(Base):
+    """An EHR's subscription. The secret signs deliveries, so it is kept (shown once)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[str] = mapped_column(String(200))  # event types, comma-separated
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    deleted_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class WebhookDeliveryTable(Base):
+    """The outbox: one row per event and subscriber, written in the transaction that made
+    the event, sent (and re-sent) by the delivery worker of whichever process claims it."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index(None, "status", "next_attempt_at"), Index(None, "webhook_id", "id"))
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # time-ordered: event order
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id"))
+    dyad_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dyads.id"))
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)  # the exact bytes signed and sent, as text
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(TZ)
+    leased_until: Mapped[datetime | None] = mapped_column(TZ)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    delivered_at: Mapped[datetime | None] = mapped_column(TZ)

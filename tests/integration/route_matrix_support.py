@@ -81,7 +81,8 @@ def route_cases(app: FastAPI, prefix: str) -> list[RouteCase]:
                 if p.get("in") == "query"
             )
             cases.append(RouteCase(method, path, tuple(_PATH_PARAM.findall(path)), query))
-    return sorted(cases, key=lambda c: (c.path, c.method))
+    # In path order, deletions last: a deletion ends what the other routes can show.
+    return sorted(cases, key=lambda c: (c.method == "DELETE", c.path, c.method))
 
 
 def documented_operations(app: FastAPI, prefix: str) -> set[str]:

@@ -32,7 +32,7 @@ import pytest
 from service.api.app import create_app
 from service.domain.records import Scope
 from service.settings import Settings
-from tests.conftest import Api
+from tests.conftest import Api, running_api
 from tests.integration.route_matrix_support import (
     Findings,
     RouteCase,
@@ -50,7 +50,10 @@ ROUTES = route_cases(APP, "/v1")
 
 # How to call each route: extend these when the matrix asks -------------------------------
 
-TENANT_OBJECTS = ("patient_id", "practitioner_id", "dyad_id", "administration_id", "alert_id")
+TENANT_OBJECTS = (
+    "patient_id", "practitioner_id", "dyad_id", "administration_id", "alert_id", "webhook_id",
+    "delivery_id",
+)  # fmt: skip
 """Parameters naming a stored object of a tenant. Each test tenant owns one of each (see
 ``build_world``); a new kind of object needs a line there and its parameter name here."""
 
@@ -67,6 +70,7 @@ PHQ9 = {"1": 1, "2": 1, "3": 1, "4": 1, "5": 1, "6": 1, "7": 1, "8": 1, "9": 0}
 ADMINISTRATION = {"instrument": "phq-9", "session": 1, "responses": PHQ9}
 RISK = {"instrument": "phq-9", "session": 2, "responses": PHQ9 | {"9": 2}}  # raises a risk alert
 
+HOOK = "http://127.0.0.1:9/matrix"  # the discard port: deliveries fail and are retried later
 Ids = Mapping[str, str]
 
 
@@ -94,6 +98,13 @@ WRITES: dict[str, Write] = {
     # Routes are called in path order, so an alert is acknowledged before it is resolved.
     "POST /v1/alerts/{alert_id}/acknowledge": Write(lambda ids: {"note": "seen in the matrix"}),
     "POST /v1/alerts/{alert_id}/resolve": Write(lambda ids: {"note": "closed by the matrix"}),
+    "POST /v1/webhooks": Write(lambda ids: {"url": HOOK, "events": ["alert.raised"]}),
+    "POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": Write(lambda ids: {}),
+    "DELETE /v1/webhooks/{webhook_id}": Write(lambda ids: {}),  # deletions are called last
+    # Voiding is idempotent: the second key's call answers like the first.
+    "POST /v1/administrations/{administration_id}/void": Write(
+        lambda ids: {"reason": "entered in error by the matrix"}
+    ),
 }
 
 CONTRACT_TODAY = {
@@ -215,8 +226,8 @@ async def created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) ->
 
 
 async def build_world(api: Api, tenant: str, stack: AsyncExitStack) -> World:
-    """A patient, a practitioner, their dyad, a PHQ-9 and a risk alert (raised by a second
-    PHQ-9 endorsing item 9), all through the public API."""
+    """A patient, a practitioner, their dyad, a PHQ-9, a webhook and a risk alert (raised by a
+    second PHQ-9 endorsing item 9) with its webhook delivery, all through the public API."""
     client = await stack.enter_async_context(await api.client_for(tenant))
     token = client.headers["Authorization"].removeprefix("Bearer ")
     tag = f"{tenant}-{uuid.uuid4().hex[:8]}"
@@ -229,7 +240,9 @@ async def build_world(api: Api, tenant: str, stack: AsyncExitStack) -> World:
         client, "/v1/dyads", {"patient_id": patient, "practitioner_id": practitioner}
     )
     administration = await created(client, f"/v1/dyads/{dyad}/administrations", ADMINISTRATION)
+    webhook = await created(client, "/v1/webhooks", {"url": HOOK, "events": ["alert.raised"]})
     await created(client, f"/v1/dyads/{dyad}/administrations", RISK)
+    deliveries = await client.get(f"/v1/webhooks/{webhook}/deliveries")
     alerts = await client.get("/v1/alerts", params={"dyad_id": dyad, "kind": "risk"})
     assert alerts.status_code == 200, f"setup: GET /v1/alerts: {alerts.text}"
     assert alerts.json()["items"], "setup: PHQ-9 item 9 endorsed must raise a risk alert"
@@ -239,6 +252,8 @@ async def build_world(api: Api, tenant: str, stack: AsyncExitStack) -> World:
         "dyad_id": dyad,
         "administration_id": administration,
         "alert_id": alerts.json()["items"][0]["id"],
+        "webhook_id": webhook,
+        "delivery_id": deliveries.json()["items"][0]["id"],  # the risk alert's event
     }
     assert set(ids) == set(TENANT_OBJECTS), "build_world must create every kind of object"
     return World(tenant, token, client, ids, (patient_ext, practitioner_ext, name))
@@ -253,6 +268,13 @@ class Tenants:
 
     async def client(self, tenant: str, *scopes: Scope) -> httpx.AsyncClient:
         return await self.stack.enter_async_context(await self.api.client_for(tenant, *scopes))
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    """Rapport in-process on each engine, with webhooks allowed to 127.0.0.1."""
+    async with running_api(database_url, webhook_allowed_hosts="127.0.0.1") as running:
+        yield running
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Every query on a tenant-owned table goes through the one scoping helper, ``owned``.
 
 A direct ``select(patients)`` in the query modules would bypass the tenant filter; this test
-fails on it. The API-key lookup is the one deliberate exception: it finds the tenant.
+fails on it. The lookups of an API key, a SMART client and an access token are the deliberate
+exceptions: each finds the tenant.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from service.store.schema import metadata
 
 QUERIES = Path(__file__).resolve().parents[2] / "service" / "store" / "queries"
 TENANT_OWNED = {name for name, table in metadata.tables.items() if "tenant_id" in table.c}
-ALLOWED = {"owned", "find_api_key"}  # owned is the helper; the key lookup finds the tenant
+# owned is the helper; a key, a SMART client and an access token each find their tenant; the
+# webhook delivery worker serves every tenant's outbox
+ALLOWED = {
+    "owned", "find_api_key", "find_smart_client", "find_access_token", "claim_deliveries",
+}  # fmt: skip
 
 
 def _direct_selects(source: str) -> list[tuple[str, str]]:

@@ -134,25 +134,28 @@ class Mutation:
                 completed_at=datetime.fromisoformat(stored["completed_at"]),
                 created_at=datetime.fromisoformat(stored["created_at"]),
                 responses=stored["responses"], score=ScoreResult.of(stored["score"]),
+                # A stored answer from before corrections existed has no status: it was final.
+                status=stored.get("status", "final"),
+                superseded_by=None, void_reason=None,  # as it was when first stored
             )  # fmt: skip
         except DomainError as error:
             return as_result(error)
 
     @strawberry.mutation
     async def acknowledge_alert(
-        self, info: Ctx, id: strawberry.ID, note: str | None = None
+        self, info: Ctx, id: strawberry.ID, note: str | None = None, actor: str | None = None
     ) -> AlertTransitionResult:
-        return await _transition(info, id, AlertStatus.ACKNOWLEDGED, note)
+        return await _transition(info, id, AlertStatus.ACKNOWLEDGED, note, actor)
 
     @strawberry.mutation
     async def resolve_alert(
-        self, info: Ctx, id: strawberry.ID, note: str | None = None
+        self, info: Ctx, id: strawberry.ID, note: str | None = None, actor: str | None = None
     ) -> AlertTransitionResult:
-        return await _transition(info, id, AlertStatus.RESOLVED, note)
+        return await _transition(info, id, AlertStatus.RESOLVED, note, actor)
 
 
 async def _transition(
-    info: Ctx, alert_id: str, to: AlertStatus, note: str | None
+    info: Ctx, alert_id: str, to: AlertStatus, note: str | None, actor: str | None
 ) -> AlertTransitionResult:
     try:
         if note is not None and len(note) > 2000:
@@ -160,7 +163,7 @@ async def _transition(
                 "The note is too long.", (FieldError("note", "too-long", "2000"),)
             )
         changed = await info.context.services.alerts.transition(
-            info.context.principal, uuid_arg(alert_id, "id"), to, note
+            info.context.principal, uuid_arg(alert_id, "id"), to, note, actor
         )
         return Alert.of(changed)
     except DomainError as error:

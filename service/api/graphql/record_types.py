@@ -62,6 +62,9 @@ class Administration:
     created_at: datetime
     responses: JSON
     score: ScoreResult
+    status: str = strawberry.field(description="final, superseded or entered-in-error")
+    superseded_by: strawberry.ID | None
+    void_reason: str | None
 
     @classmethod
     def of(cls, a: AdministrationRecord) -> Administration:
@@ -69,7 +72,9 @@ class Administration:
             id=strawberry.ID(str(a.id)), dyad_id=strawberry.ID(str(a.dyad_id)),
             session=a.session, instrument=a.instrument, instrument_version=a.instrument_version,
             respondent=a.respondent.value, completed_at=a.completed_at, created_at=a.created_at,
-            responses=JSON(a.responses), score=ScoreResult.of(a.score),
+            responses=JSON(a.responses), score=ScoreResult.of(a.score), status=a.status.value,
+            superseded_by=None if a.superseded_by is None else strawberry.ID(str(a.superseded_by)),
+            void_reason=None if a.voided is None else a.voided.reason,
         )  # fmt: skip
 
 
@@ -89,6 +94,8 @@ class Alert:
     resolved_at: datetime | None
     resolved_by: str | None
     resolved_note: str | None
+    acknowledged_actor: str | None
+    resolved_actor: str | None
 
     @classmethod
     def of(cls, a: AlertRecord) -> Alert:
@@ -98,6 +105,7 @@ class Alert:
             evidence=JSON(a.evidence), created_at=a.created_at, acknowledged_at=a.acknowledged_at,
             acknowledged_by=a.acknowledged_by, acknowledged_note=a.acknowledged_note,
             resolved_at=a.resolved_at, resolved_by=a.resolved_by, resolved_note=a.resolved_note,
+            acknowledged_actor=a.acknowledged_actor, resolved_actor=a.resolved_actor,
         )  # fmt: skip
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, insert, select
+from sqlalchemy import Connection, Row, Select, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.domain.concordance import Rated
+from service.domain.corrections import Voided, replacements
 from service.domain.instruments.model import Respondent
 from service.domain.progress import Observation
 from service.domain.records import Administration
@@ -26,10 +28,12 @@ _INSERT_SESSION = {
     "sqlite": Prepared(sqlite.insert(sessions).on_conflict_do_nothing()),
 }
 _A = administrations
+# The scored series leave out administrations entered in error (voided).
 _SERIES = select(
     _A.c.id, _A.c.instrument, _A.c.session_number, _A.c.completed_at, _A.c.total,
     _A.c.scale_scores,
-).where(_A.c.tenant_id == bindparam("tenant_id"), _A.c.dyad_id == bindparam("dyad_id"))  # fmt: skip
+).where(_A.c.tenant_id == bindparam("tenant_id"), _A.c.dyad_id == bindparam("dyad_id"),
+        _A.c.voided_at.is_(None))  # fmt: skip
 # Alert evaluation reads one instrument's totals on every stored administration.
 _SERIES_TOTALS = Prepared(
     _SERIES.with_only_columns(_A.c.id, _A.c.session_number, _A.c.completed_at, _A.c.total)
@@ -109,6 +113,9 @@ class AdministrationQueries(Queries):
                 "total": a.score.get("total"),
                 "scale_scores": {k: v["score"] for k, v in a.score.get("scales", {}).items()},
                 "created_at": a.created_at,
+                "voided_at": None,
+                "voided_by": None,
+                "void_reason": None,
             },
         )
 
@@ -120,7 +127,53 @@ class AdministrationQueries(Queries):
         if instrument is not None:
             query = query.where(administrations.c.instrument == instrument)
         rows = self._c.execute(page(query, administrations, after, limit))
-        return [_administration(r) for r in rows]
+        return self._with_replacements(tenant_id, [_administration(r) for r in rows])
+
+    def administration(
+        self, tenant_id: uuid.UUID, administration_id: uuid.UUID
+    ) -> Administration | None:
+        query = owned(administrations, tenant_id).where(administrations.c.id == administration_id)
+        row = self._c.execute(query).first()
+        if row is None:
+            return None
+        return self._with_replacements(tenant_id, [_administration(row)])[0]
+
+    def void_administration(
+        self, tenant_id: uuid.UUID, administration_id: uuid.UUID, voided: Voided
+    ) -> bool:
+        """Mark it entered in error (once: False when it already was, or is not there)."""
+        done = self._c.execute(
+            update(administrations)
+            .where(
+                administrations.c.tenant_id == tenant_id,
+                administrations.c.id == administration_id,
+                administrations.c.voided_at.is_(None),
+            )
+            .values(voided_at=voided.at, voided_by=voided.by, void_reason=voided.reason)
+        )
+        return bool(done.rowcount)
+
+    def _with_replacements(
+        self, tenant_id: uuid.UUID, found: list[Administration]
+    ) -> list[Administration]:
+        """Each administration with the one that superseded it, if any (one query)."""
+        current = [a for a in found if a.voided is None]
+        if not current:
+            return found
+        a = administrations
+        rows = self._c.execute(
+            select(a.c.id, a.c.dyad_id, a.c.session_number, a.c.instrument, a.c.completed_at).where(
+                a.c.tenant_id == tenant_id,
+                a.c.dyad_id.in_(sorted({x.dyad_id for x in current})),
+                a.c.session_number.in_(sorted({x.session for x in current})),
+                a.c.instrument.in_(sorted({x.instrument for x in current})),
+                a.c.voided_at.is_(None),
+            )
+        )
+        replaced = replacements(
+            (r.id, r.dyad_id, r.session_number, r.instrument, r.completed_at) for r in rows
+        )
+        return [replace(x, superseded_by=replaced.get(x.id)) for x in found]
 
     def administrations_of_dyads(
         self, tenant_id: uuid.UUID, dyad_ids: Sequence[uuid.UUID]
@@ -130,7 +183,9 @@ class AdministrationQueries(Queries):
             .where(administrations.c.dyad_id.in_(dyad_ids))
             .order_by(administrations.c.id)
         )
-        return [_administration(r) for r in self._c.execute(query)]
+        return self._with_replacements(
+            tenant_id, [_administration(r) for r in self._c.execute(query)]
+        )
 
     def observations(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instruments: Sequence[str]
@@ -165,7 +220,8 @@ class AdministrationQueries(Queries):
                    a.c.total)
             .join(d, d.c.id == a.c.dyad_id)
             .where(a.c.tenant_id == tenant_id, d.c.tenant_id == tenant_id,
-                   d.c.practitioner_id == practitioner_id, a.c.instrument.in_(instruments))
+                   d.c.practitioner_id == practitioner_id, a.c.instrument.in_(instruments),
+                   a.c.voided_at.is_(None))
         )  # fmt: skip
         return [
             (r.dyad_id, r.instrument,
@@ -187,4 +243,5 @@ def _administration(r: Row[Any]) -> Administration:
         responses=r.responses,
         score=r.score,
         created_at=r.created_at,
+        voided=None if r.voided_at is None else Voided(r.voided_at, r.voided_by, r.void_reason),
     )

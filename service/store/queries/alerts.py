@@ -79,6 +79,7 @@ class AlertQueries(Queries):
                 acknowledged_at=alert.acknowledged_at, acknowledged_by=alert.acknowledged_by,
                 acknowledged_note=alert.acknowledged_note, resolved_at=alert.resolved_at,
                 resolved_by=alert.resolved_by, resolved_note=alert.resolved_note,
+                acknowledged_actor=alert.acknowledged_actor, resolved_actor=alert.resolved_actor,
             )
         )  # fmt: skip
 
@@ -90,4 +91,5 @@ def _alert(r: Row[Any]) -> Alert:
         evidence=r.evidence, created_at=r.created_at, acknowledged_at=r.acknowledged_at,
         acknowledged_by=r.acknowledged_by, acknowledged_note=r.acknowledged_note,
         resolved_at=r.resolved_at, resolved_by=r.resolved_by, resolved_note=r.resolved_note,
+        acknowledged_actor=r.acknowledged_actor, resolved_actor=r.resolved_actor,
     )  # fmt: skip

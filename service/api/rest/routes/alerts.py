@@ -62,7 +62,9 @@ async def acknowledge_alert(
     principal: Annotated[Principal, scoped(Scope.WRITE, "alert.acknowledge")],
     alerts: AlertsDep,
 ) -> AlertOut:
-    changed = await alerts.transition(principal, alert_id, AlertStatus.ACKNOWLEDGED, body.note)
+    changed = await alerts.transition(
+        principal, alert_id, AlertStatus.ACKNOWLEDGED, body.note, body.actor
+    )
     return AlertOut.of(changed)
 
 
@@ -78,5 +80,7 @@ async def resolve_alert(
     principal: Annotated[Principal, scoped(Scope.WRITE, "alert.resolve")],
     alerts: AlertsDep,
 ) -> AlertOut:
-    changed = await alerts.transition(principal, alert_id, AlertStatus.RESOLVED, body.note)
+    changed = await alerts.transition(
+        principal, alert_id, AlertStatus.RESOLVED, body.note, body.actor
+    )
     return AlertOut.of(changed)

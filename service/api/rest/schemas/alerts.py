@@ -29,6 +29,11 @@ class AlertOut(BaseModel):
     resolved_at: datetime | None
     resolved_by: str | None
     resolved_note: str | None
+    acknowledged_actor: str | None = Field(
+        description="Who acknowledged it in the EHR (as the EHR named them); "
+        "acknowledged_by is the API key or client that called"
+    )
+    resolved_actor: str | None = Field(description="Who resolved it in the EHR")
 
     @classmethod
     def of(cls, a: Alert) -> AlertOut:
@@ -38,6 +43,7 @@ class AlertOut(BaseModel):
             created_at=a.created_at, acknowledged_at=a.acknowledged_at,
             acknowledged_by=a.acknowledged_by, acknowledged_note=a.acknowledged_note,
             resolved_at=a.resolved_at, resolved_by=a.resolved_by, resolved_note=a.resolved_note,
+            acknowledged_actor=a.acknowledged_actor, resolved_actor=a.resolved_actor,
         )  # fmt: skip
 
 
@@ -51,4 +57,11 @@ class AlertTransition(BaseModel):
 
     note: str | None = Field(
         default=None, max_length=2000, pattern=r"^[^\x00]*$", description="Who did what, and why"
+    )
+    actor: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Who acted in the EHR: its user identifier or a practitioner id (stored "
+        "beside the API key or client that called)",
+        examples=["ehr-user-4711"],
     )

@@ -125,6 +125,27 @@ class AdministrationOut(BaseModel):
     created_at: datetime
     responses: dict[str, Any]
     score: ScoreResultOut
+    status: Literal["final", "superseded", "entered-in-error"] = Field(
+        description="final: it counts for its session; superseded: a later submission of the "
+        "same session and instrument counts instead; entered-in-error: voided, counted nowhere"
+    )
+    superseded_by: uuid.UUID | None = Field(description="The submission that replaced it")
+    void: VoidOut | None = Field(description="When, by whom and why it was voided")
+
+
+class VoidOut(BaseModel):
+    at: datetime
+    by: str = Field(description="The API key or client that voided it")
+    reason: str
+
+
+class VoidIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1, max_length=2000, description="Why it was entered in error",
+        examples=["Answers were entered for the wrong patient"],
+    )  # fmt: skip
 
 
 class PatientPage(BaseModel):

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from service.app.ports import DyadContext, Store, Transact
 from service.domain.alerts import Alert, AlertKind, AlertStatus
 from service.domain.concordance import Rated
+from service.domain.corrections import Voided, replacements
 from service.domain.errors import Conflict
 from service.domain.progress import Observation
 from service.domain.records import (
@@ -45,6 +46,11 @@ from service.domain.records import (
     Tenant,
 )
 from service.domain.series_summary import STALE, SavedSummary
+from tests.unit.fakes_integration import (
+    INTEGRATION_TABLES,
+    INTEGRATION_UNIQUE,
+    IntegrationTables,
+)
 
 T = TypeVar("T")
 _SESSION_NAMESPACE = uuid.UUID("6f1d2a52-5b1e-4bb5-9d8a-3f5e2f1c9a10")
@@ -103,8 +109,9 @@ _UNIQUE: dict[str, tuple[Callable[[Any], object], ...]] = {
 }
 TABLES = (
     "tenants", "api_keys", "patients", "practitioners", "dyads", "sessions", "administrations",
-    "idempotency_keys", "audit_events", "alerts", "series_summaries",
+    "idempotency_keys", "audit_events", "alerts", "series_summaries", *INTEGRATION_TABLES,
 )  # fmt: skip
+_UNIQUE |= INTEGRATION_UNIQUE
 
 
 class UniqueViolation(Exception):
@@ -155,7 +162,7 @@ def _put(tables: dict[str, dict[Any, Any]], w: _Write) -> bool:
     return True
 
 
-class FakeStore:
+class FakeStore(IntegrationTables):
     """Implements ``service.app.ports.Store`` over one transaction's copy of the tables."""
 
     def __init__(self, tables: dict[str, dict[Any, Any]]) -> None:
@@ -331,12 +338,39 @@ class FakeStore:
             a for a in self._owned("administrations", tenant_id)
             if a.dyad_id == dyad_id and instrument in (None, a.instrument)
         ]  # fmt: skip
-        return _page(found, after, limit)
+        return self._with_replacements(tenant_id, _page(found, after, limit))
 
     def administrations_of_dyads(
         self, tenant_id: uuid.UUID, dyad_ids: Sequence[uuid.UUID]
     ) -> list[Administration]:
-        return [a for a in self._owned("administrations", tenant_id) if a.dyad_id in dyad_ids]
+        found = [a for a in self._owned("administrations", tenant_id) if a.dyad_id in dyad_ids]
+        return self._with_replacements(tenant_id, found)
+
+    def administration(
+        self, tenant_id: uuid.UUID, administration_id: uuid.UUID
+    ) -> Administration | None:
+        found = _mine(self._t["administrations"].get(administration_id), tenant_id)
+        return None if found is None else self._with_replacements(tenant_id, [found])[0]
+
+    def void_administration(
+        self, tenant_id: uuid.UUID, administration_id: uuid.UUID, voided: Voided
+    ) -> bool:
+        found = _mine(self._t["administrations"].get(administration_id), tenant_id)
+        if found is None or found.voided is not None:
+            return False
+        self._write("administrations", found.id, replace(found, voided=voided), insert=False)
+        return True
+
+    def _with_replacements(
+        self, tenant_id: uuid.UUID, found: list[Administration]
+    ) -> list[Administration]:
+        counted = (
+            (a.id, a.dyad_id, a.session, a.instrument, a.completed_at)
+            for a in self._owned("administrations", tenant_id)
+            if a.voided is None
+        )
+        replaced = replacements(counted)
+        return [replace(a, superseded_by=replaced.get(a.id)) for a in found]
 
     def _scored(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instruments: Iterable[str],
@@ -347,7 +381,8 @@ class FakeStore:
             (a.instrument, Rated(_observation(a), _scale_scores(a)))
             for a in self._owned("administrations", tenant_id)
             if a.dyad_id == dyad_id and a.instrument in wanted and session in (None, a.session)
-        ]
+            and a.voided is None
+        ]  # fmt: skip
 
     def observations(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instruments: Sequence[str]
@@ -373,7 +408,7 @@ class FakeStore:
         return [
             (a.dyad_id, a.instrument, _observation(a))
             for a in self._owned("administrations", tenant_id)
-            if a.dyad_id in theirs and a.instrument in instruments
+            if a.dyad_id in theirs and a.instrument in instruments and a.voided is None
         ]
 
     # Series summaries -----------------------------------------------------------------------

@@ -31,7 +31,7 @@ from joserfc.jwk import KeySet
 
 from service.app.audit import audit_event
 from service.app.ports import Store, Transact
-from service.domain.errors import Conflict, ValidationFailed
+from service.domain.errors import Conflict
 from service.domain.ids import new_id
 from service.domain.records import Outcome, Scope, SmartClient
 
@@ -272,8 +272,6 @@ class TokenEndpoint:
             raise OAuthError(
                 "invalid_client", "The client assertion was used before (jti replayed).", 401
             ) from exc
-        except ValidationFailed as exc:
-            raise OAuthError("invalid_request", str(exc)) from exc
         return TokenGrant(
             f"{TOKEN_PREFIX}_{prefix}_{secret}", ACCESS_TOKEN_SECONDS, " ".join(granted)
         )

@@ -17,6 +17,14 @@ import httpx
 VENV_BIN = Path(sys.executable).parent
 
 
+def rapport(*args: str, env: Mapping[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run one ``rapport`` command to its end, capturing what it printed."""
+    return subprocess.run(
+        [f"{VENV_BIN}/rapport", *args], env=dict(env), cwd=cwd, capture_output=True, text=True,
+        check=False, timeout=60,
+    )  # fmt: skip
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

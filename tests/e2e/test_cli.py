@@ -11,13 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.server import VENV_BIN, base_environment, free_port, running
-
-
-def _rapport(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [f"{VENV_BIN}/rapport", *args], env=env, cwd=cwd, capture_output=True, text=True,
-        check=False, timeout=60,
-    )  # fmt: skip
+from tests.e2e.server import rapport as _rapport
 
 
 def test_keys_have_the_scopes_asked_for(tmp_path: Path) -> None:

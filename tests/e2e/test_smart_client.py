@@ -3,21 +3,14 @@ assertion with PyJWT, gets a token from a real server and stores through it."""
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from pathlib import Path
 
 import httpx
 
 from tests.e2e.server import VENV_BIN, base_environment, free_port, running
+from tests.e2e.server import rapport as _rapport
 from tests.integration.smart_support import ClientKey, assertion, jwks, token_form
-
-
-def _rapport(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [f"{VENV_BIN}/rapport", *args], env=env, cwd=cwd, capture_output=True, text=True,
-        check=False, timeout=60,
-    )  # fmt: skip
 
 
 def test_a_registered_client_gets_a_token_and_stores_with_it(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -55,6 +56,16 @@ class Clinic:
         answer = await self.client.post("/v1/webhooks", json={"url": url, "events": events})
         assert answer.status_code == 201, answer.text
         return answer.json()  # type: ignore[no-any-return]
+
+    async def first_delivery_failed(self, webhook_id: str) -> list[dict[str, Any]]:
+        """The webhook's deliveries, once the first has failed for good (at most 5 s)."""
+        for _ in range(100):
+            answer = await self.client.get(f"/v1/webhooks/{webhook_id}/deliveries")
+            items: list[dict[str, Any]] = answer.json()["items"]
+            if items and items[0]["status"] == "failed":
+                return items
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the first delivery did not fail: {items}")
 
     async def alerts(self) -> list[dict[str, object]]:
         answer = await self.client.get("/v1/alerts", params={"dyad_id": self.dyad})
@@ -154,12 +165,7 @@ async def test_a_delivery_fails_after_its_tries_and_can_be_sent_again(
         hook = await clinic_a.subscribe(receiver.url)
         await clinic_a.store(1, item9=1)
         path = f"/v1/webhooks/{hook['id']}/deliveries"
-        for _ in range(100):
-            items = (await clinic_a.client.get(path)).json()["items"]
-            if items and items[0]["status"] == "failed":
-                break
-            await asyncio.sleep(0.05)
-        assert items[0]["status"] == "failed"
+        items = await clinic_a.first_delivery_failed(hook["id"])
         assert (items[0]["attempts"], items[0]["last_status_code"]) == (2, 500)
         again = await clinic_a.client.post(f"{path}/{items[0]['id']}/redeliver")
         assert again.status_code == 202
@@ -175,13 +181,8 @@ async def test_redirects_are_not_followed(database_url: str, receiver: Receiver)
             clinic_a = await clinic(api)
             hook = await clinic_a.subscribe(receiver.url)
             await clinic_a.store(1, item9=1)
-            path = f"/v1/webhooks/{hook['id']}/deliveries"
-            for _ in range(100):
-                items = (await clinic_a.client.get(path)).json()["items"]
-                if items and items[0]["status"] == "failed":
-                    break
-                await asyncio.sleep(0.05)
-            assert (items[0]["status"], items[0]["last_status_code"]) == ("failed", 302)
+            items = await clinic_a.first_delivery_failed(hook["id"])
+            assert items[0]["last_status_code"] == 302
             assert items[0]["last_error"] == "redirect not followed"
         assert elsewhere.received == []
         assert len(receiver.received) == 2

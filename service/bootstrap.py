@@ -55,7 +55,7 @@ def build_services(settings: Settings) -> Services:
         database=database,
         transact=transact,
         instruments=instruments,
-        authenticator=Authenticator(transact),
+        authenticator=Authenticator(transact, settings.api_key_cache_seconds),
         records=Records(transact),
         administrations=Administrations(transact, instruments, rules),
         insights=Insights(transact, instruments, rules),

@@ -36,6 +36,24 @@ class Settings(BaseSettings):
         default=True, description="Apply pending migrations when `rapport serve` starts."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one JSON object per line; text: for development"
+    )
+    metrics: str = Field(
+        default="on",
+        description="on: GET /metrics on the service's port (no token); off; or a port "
+        "number: /metrics served on that port alone",
+    )
+    workers: int = Field(
+        default=1, ge=1, le=64, description="Server processes (PostgreSQL only beyond 1)"
+    )
+    api_key_cache_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="How long a process trusts a validated API key: a revoked key works "
+        "that long at most, in every process",
+    )
     db_pool_size: int = Field(default=10, ge=1, le=200)
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="The largest request body accepted (413 beyond)"
@@ -99,6 +117,19 @@ class Settings(BaseSettings):
             nhs_tt_deterioration=self.nhs_tt_deterioration_rule,
             alerts_enabled=self.alerts_enabled,
         )
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics_mode(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value in ("on", "off") or (value.isdigit() and 1 <= int(value) <= 65535):
+            return value
+        raise ValueError("RAPPORT_METRICS must be 'on', 'off' or a port number (1-65535)")
+
+    @property
+    def metrics_port(self) -> int | None:
+        """The port /metrics is served on apart from the service, if any."""
+        return int(self.metrics) if self.metrics.isdigit() else None
 
     @field_validator("database_url")
     @classmethod

@@ -12,9 +12,12 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from service import __version__
+from service.api import metrics
 from service.api.body_limit import limited
+from service.api.docs import add_docs
 from service.api.fhir import routes as fhir
 from service.api.graphql.router import graphql_router
+from service.api.observe import METRICS_PATH, Observer, RouteTemplates
 from service.api.openapi import build_openapi, operation_id
 from service.api.rest.fast_lane import FastLane
 from service.api.rest.problems import add_problem_handlers
@@ -48,12 +51,20 @@ FAST_LANE = (
 
 class Rapport(FastAPI):
     """FastAPI, with a ceiling on request bodies (service/api/body_limit.py) and a fast lane
-    for the busiest routes (service/api/rest/fast_lane.py)."""
+    for the busiest routes (service/api/rest/fast_lane.py), inside the request id, access
+    log and metrics layer (service/api/observe.py), which wraps every route."""
 
     body_limit: int = 1_048_576
     fast_lane: FastLane | None = None
+    observer: Observer | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.observer is not None:
+            await self.observer(scope, receive, send, self._serve)
+        else:
+            await self._serve(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             receive = limited(scope, receive, self.body_limit)
             if self.fast_lane is not None:
@@ -99,9 +110,10 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
-        docs_url="/docs",
+        docs_url=None,  # served from installed files below, not from a CDN
         redoc_url=None,
     )
+    add_docs(app, "Rapport")
     add_problem_handlers(app)
     # Routers are matched in order, at about 2 us per route passed: /graphql first saves its
     # requests a walk past every REST route (~65 us), for ~3 us on the others
@@ -123,6 +135,12 @@ def create_app(
         # Storing an administration and stateless scoring, over REST and GraphQL: most of
         # what EHRs send.
         app.fast_lane = FastLane(app, FAST_LANE)
+    if settings.metrics != "off":
+        metrics.install()
+    serve_metrics = settings.metrics == "on"
+    app.observer = Observer(
+        RouteTemplates(app.routes, extra=[METRICS_PATH] if serve_metrics else []), serve_metrics
+    )
     return app
 
 

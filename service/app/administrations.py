@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from service.app import telemetry
 from service.app.alerting import raise_alerts
 from service.app.audit import audited, record
 from service.app.auth import require
@@ -86,6 +87,7 @@ class Administrations:
             self._instruments.check(new.instrument, new.responses)
         request_hash = _fingerprint(new) if idempotency_key is not None else ""
         administration_id = new_id()
+        raised: list[str] = []  # the kinds of the alerts the last attempt raised (metrics)
 
         def replayed(stored: StoredResponseView, store: Store) -> Submitted:
             replay = _replay(stored.request_hash, request_hash, stored.status_code, stored.body)
@@ -132,10 +134,10 @@ class Administrations:
             store.add_administration(administration, session_id)
             record(store, principal, "administration.create", "administration", administration.id)
             if self._rules.alerts_enabled:
-                raise_alerts(
+                raised[:] = [alert.kind.value for alert in raise_alerts(
                     store, principal, administration, definition, self._instruments,
                     self._rules, found,
-                )  # fmt: skip
+                )]  # fmt: skip
             elif self._rules.summarizes(definition):
                 # Not folded into the series' summary: the next evaluation rebuilds it.
                 store.mark_series_summary_stale(
@@ -144,7 +146,7 @@ class Administrations:
             return Submitted(201, body, replayed=False)
 
         try:
-            return await audited(
+            submitted = await audited(
                 self._transact, principal, "administration.create", "dyad", new.dyad_id, work
             )
         except Conflict:
@@ -157,6 +159,11 @@ class Administrations:
             if stored is None:
                 raise
             return _replay(stored.request_hash, request_hash, stored.status_code, stored.body)
+        if not submitted.replayed:  # committed: counted once, after the commit
+            telemetry.administrations_stored()
+            for kind in raised:
+                telemetry.alert_raised(kind)
+        return submitted
 
     async def find(
         self, principal: Principal, dyad_id: uuid.UUID, cursor: str | None, limit: int,

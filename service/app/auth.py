@@ -3,8 +3,9 @@
 A token is ``rap_<prefix>_<secret>``: the prefix finds the key, and only a SHA-256 of the
 secret is stored. The secret has 256 bits of entropy, so a fast hash is the right one (a
 slow password hash defends low-entropy secrets and would cost every request). Validated
-tokens are cached for ``CACHE_SECONDS`` in each server process; a revoked key stops working
-within that time (there is no cross-process invalidation: the bound is the design).
+tokens are cached for ``RAPPORT_API_KEY_CACHE_SECONDS`` (default ``CACHE_SECONDS``) in each
+server process; a revoked key stops working in every process within that time (revocation is
+read from the database; there is no cross-process invalidation: the bound is the design).
 """
 
 from __future__ import annotations

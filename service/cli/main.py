@@ -20,8 +20,10 @@ from pydantic import ValidationError
 
 from service.app.auth import CACHE_SECONDS, issue_api_key, list_api_keys, revoke_api_key
 from service.cli import backup, clients, healthcheck
+from service.cli.serve import serve
 from service.domain.errors import NotFound
 from service.domain.records import ApiKeySummary, Scope
+from service.logs import configure as configure_logging
 from service.settings import Settings
 from service.store import migrate
 from service.store.database import open_database
@@ -31,8 +33,9 @@ from service.store.runner import StoreTransact
 log = logging.getLogger("rapport")
 T = TypeVar("T")
 REVOCATION_BOUND = (
-    f"a running server refuses a revoked key within {CACHE_SECONDS:g} seconds "
-    "(it caches validated keys that long)"
+    f"a running server refuses a revoked key within {CACHE_SECONDS:g} seconds by default "
+    "(RAPPORT_API_KEY_CACHE_SECONDS), in each of its processes (each caches validated keys "
+    "that long)"
 )
 
 
@@ -44,9 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"rapport: invalid settings:\n{exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_format, settings.log_level)
     handler = {
         "serve": _serve,
         "migrate": _migrate,
@@ -78,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
         help="do not apply pending migrations first (default: RAPPORT_AUTO_MIGRATE)",
     )
     serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        choices=range(1, 65),
+        metavar="N",
+        help="worker processes, PostgreSQL only beyond 1 (default RAPPORT_WORKERS or 1)",
+    )
     commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
     key = commands.add_parser(
         "create-api-key",
@@ -175,7 +183,11 @@ def _revoke_api_key(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     scopes = ", ".join(sorted(key.scopes))
     print(f"Revoked API key {key.prefix} (id {key.id}, scopes {scopes}) at {_revoked(key)}.")
-    print(f"Note: {REVOCATION_BOUND}.")
+    seconds = settings.api_key_cache_seconds
+    print(
+        f"Note: a running server refuses a revoked key within {seconds:g} seconds "
+        "(RAPPORT_API_KEY_CACHE_SECONDS), in each of its processes."
+    )
     return 0
 
 
@@ -197,26 +209,9 @@ def _fail(message: str) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from service.api.app import create_app
-
-    if settings.auto_migrate and not args.no_migrate:
-        _upgrade(settings)
     # /readyz inspects the schema revision on every probe; keep Alembic's chatter out of logs.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level=settings.log_level,
-        access_log=not args.no_access_log,
-        loop="uvloop",
-        http="httptools",
-        proxy_headers=False,
-        server_header=False,
-    )
-    return 0
+    return serve(settings, args, _upgrade)
 
 
 def _healthcheck(settings: Settings, args: argparse.Namespace) -> int:

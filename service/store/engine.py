@@ -50,6 +50,7 @@ _SQLITE_PRAGMAS = (
 _JSON: dict[str, Any] = {
     "json_serializer": lambda value: orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode(),
     "json_deserializer": orjson.loads,
+    "hide_parameters": True,  # no answers, scores or keys in exceptions and logs (issue 16.3)
 }
 
 

@@ -128,7 +128,9 @@ async def _run(
             headers=headers,
             content=r.body and r.body.replace(b"{dyad}", dyad.encode()),
         )
-        headers = {k: v for k, v in response.headers.items() if k != "content-length"}
+        # The request id is generated per request (service/api/observe.py).
+        skipped = ("content-length", "x-request-id")
+        headers = {k: v for k, v in response.headers.items() if k not in skipped}
         assert int(response.headers["content-length"]) == len(response.content)
         answers.append((response.status_code, headers, _masked(response.text, dyad)))
     events = Counter(await _audit(clinic)) - Counter(before)

@@ -9,11 +9,15 @@ from __future__ import annotations
 from service.store.queries.administrations import AdministrationQueries
 from service.store.queries.alerts import AlertQueries
 from service.store.queries.audit import AuditQueries, StoredResponse
+from service.store.queries.clinical_search import ClinicalSearchQueries
 from service.store.queries.people import ApiKeyRecord, PeopleQueries
 from service.store.queries.summaries import SummaryQueries
 
 __all__ = ["ApiKeyRecord", "SqlStore", "StoredResponse"]
 
 
-class SqlStore(PeopleQueries, AdministrationQueries, AlertQueries, AuditQueries, SummaryQueries):
+class SqlStore(
+    PeopleQueries, AdministrationQueries, AlertQueries, AuditQueries, SummaryQueries,
+    ClinicalSearchQueries,
+):  # fmt: skip
     """Implements ``service.app.ports.Store``."""

@@ -113,6 +113,9 @@ class AdministrationTable(Base):
     __table_args__ = (
         Index("ix_administrations_dyad_id_id", "dyad_id", "id"),
         Index("ix_administrations_dyad_id_instrument", "dyad_id", "instrument"),
+        # FHIR search by time (migration 0005_fhir).
+        Index("ix_administrations_tenant_id_completed_at_id", "tenant_id", "completed_at", "id"),
+        Index("ix_administrations_dyad_id_completed_at", "dyad_id", "completed_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

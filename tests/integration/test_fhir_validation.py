@@ -62,7 +62,8 @@ async def test_every_extract_bundle_validates(
     response = await client.post("/fhir/R4/QuestionnaireResponse/$extract", json=qr, headers=FHIR)
     bundle = Bundle.model_validate(response.json())
     assert bundle.type == "transaction"
-    scored, observation = (e.resource for e in bundle.entry or [])
+    scored, observation, *members = (e.resource for e in bundle.entry or [])
+    assert all(isinstance(m, Observation) for m in members)
     assert isinstance(scored, QuestionnaireResponse)
     assert isinstance(observation, Observation)
     # us-core-2: with no component or member, a value or a data-absent reason.
@@ -92,7 +93,7 @@ async def test_flags_and_operation_outcomes_validate(client: httpx.AsyncClient) 
         params={"session": 1},
         headers=FHIR,
     )
-    Bundle.model_validate(stored.json())
+    QuestionnaireResponse.model_validate(stored.json())
     flags = Bundle.model_validate((await client.get("/fhir/R4/Flag")).json())
     assert flags.entry
     assert isinstance(flags.entry[0].resource, Flag)

@@ -17,7 +17,7 @@ from service.api.deps import InstrumentsDep, PrincipalDep, ServicesDep, services
 from service.api.fhir import search as s
 from service.api.fhir.bundles import searchset
 from service.api.fhir.http import fhir, read
-from service.api.fhir.outcome import FhirRoute
+from service.api.fhir.outcome import FhirRoute, operation_outcome
 from service.api.fhir.questionnaire import scale_code
 from service.api.fhir.records import (
     observation_resources,
@@ -119,6 +119,10 @@ async def read_response(
     services: ServicesDep, reads: SearchDep,
 ) -> Response:  # fmt: skip
     _no_params(request)
+    if response_id == "$extract":  # an operation, not an id: it takes POST
+        return operation_outcome(
+            405, "$extract takes POST.", code="not-supported", headers={"Allow": "POST"}
+        )
     found = await reads.administration(principal, _uuid(response_id, "QuestionnaireResponse"))
     definition = instruments.get(found.administration.instrument)
     return read(response_resource(found, definition, _terms(services)))

@@ -71,10 +71,12 @@ SUPPORT: dict[str, TypeSupport] = {
     "Patient": TypeSupport(
         ("read", "vread", "search-type"),
         (("identifier", "token", "The EHR identifier given to POST /v1/patients."),),
+        documentation="Without identifier, every patient: _count (1-200), Bundle.link next.",
     ),
     "Practitioner": TypeSupport(
         ("read", "vread", "search-type"),
         (("identifier", "token", "The EHR identifier given to POST /v1/practitioners."),),
+        documentation="Without identifier, every practitioner: _count (1-200), Bundle.link next.",
     ),
     "Flag": TypeSupport(
         ("read", "search-type"),

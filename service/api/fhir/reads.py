@@ -27,8 +27,9 @@ from service.api.fhir.records import (
 )
 from service.api.fhir.terms import OBSERVATION_CATEGORY, Terms
 from service.app.clinical_search import ClinicalSearch
+from service.app.pagination import decode_cursor
 from service.app.ports import AdministrationRecord, AdministrationSearch
-from service.domain.errors import NotFound
+from service.domain.errors import NotFound, ValidationFailed
 from service.domain.records import Principal
 
 router = APIRouter(tags=["fhir"], route_class=FhirRoute)  # included by routes.py
@@ -43,8 +44,8 @@ SEARCH_PARAMS: dict[str, dict[str, frozenset[str]]] = {
         **_PEOPLE, "code": frozenset(), "date": frozenset(), "category": frozenset(),
         "status": frozenset(), **_PAGED,
     },
-    "Patient": {"identifier": frozenset()},
-    "Practitioner": {"identifier": frozenset()},
+    "Patient": {"identifier": frozenset(), "_count": frozenset()},
+    "Practitioner": {"identifier": frozenset(), "_count": frozenset()},
 }  # fmt: skip
 _STATUS = {"QuestionnaireResponse": "completed", "Observation": "final"}
 _DATE = {"QuestionnaireResponse": "authored", "Observation": "date"}
@@ -86,15 +87,37 @@ async def read_practitioner(
     return read(practitioner_resource(found, _terms(services)))
 
 
+@router.get("/Patient/{patient_id}/_history/{version}", summary="vread")
+async def vread_patient(
+    patient_id: str, version: str, request: Request, principal: PrincipalDep,
+    services: ServicesDep,
+) -> Response:  # fmt: skip
+    _only_version(version, "Patient", patient_id)
+    return await read_patient(patient_id, request, principal, services)
+
+
+@router.get("/Practitioner/{practitioner_id}/_history/{version}", summary="vread")
+async def vread_practitioner(
+    practitioner_id: str, version: str, request: Request, principal: PrincipalDep,
+    services: ServicesDep,
+) -> Response:  # fmt: skip
+    _only_version(version, "Practitioner", practitioner_id)
+    return await read_practitioner(practitioner_id, request, principal, services)
+
+
 @router.get("/Patient", summary="Find a patient by the EHR's identifier")
 async def search_patients(
     request: Request, principal: PrincipalDep, services: ServicesDep, reads: SearchDep
 ) -> Response:
     params = s.parse(request, SEARCH_PARAMS["Patient"])
     value = _identifier_value(params, "identifier")
-    found = [] if value is None else [await reads.patient_by_external_id(principal, value)]
     terms = _terms(services)
-    resources = [patient_resource(p, terms) for p in found if p is not None]
+    if value is None:  # every patient, a page at a time
+        page = await services.records.patients(principal, list_cursor(params), s.count(params))
+        resources = [patient_resource(p, terms) for p in page.items]
+        return fhir(searchset(request, "Patient", resources, params, page.next_cursor))
+    found = await reads.patient_by_external_id(principal, value)
+    resources = [patient_resource(found, terms)] if found else []
     return fhir(searchset(request, "Patient", resources, params))
 
 
@@ -104,9 +127,13 @@ async def search_practitioners(
 ) -> Response:
     params = s.parse(request, SEARCH_PARAMS["Practitioner"])
     value = _identifier_value(params, "identifier")
-    found = [] if value is None else [await reads.practitioner_by_external_id(principal, value)]
     terms = _terms(services)
-    resources = [practitioner_resource(p, terms) for p in found if p is not None]
+    if value is None:
+        page = await services.records.practitioners(principal, list_cursor(params), s.count(params))
+        resources = [practitioner_resource(p, terms) for p in page.items]
+        return fhir(searchset(request, "Practitioner", resources, params, page.next_cursor))
+    found = await reads.practitioner_by_external_id(principal, value)
+    resources = [practitioner_resource(found, terms)] if found else []
     return fhir(searchset(request, "Practitioner", resources, params))
 
 
@@ -312,6 +339,16 @@ def _identifier_value(params: s.Params, name: str) -> str | None:
         return None
     _, bar, code = value.partition("|")
     return code if bar else value
+
+
+def list_cursor(params: s.Params) -> str | None:
+    """The ``_cursor`` of a list ordered by id (the REST API's cursors), checked."""
+    cursor = params.one("_cursor")
+    try:
+        decode_cursor(cursor)
+    except ValidationFailed:
+        raise s.SearchRefused("_cursor", "This _cursor was not issued by this server.") from None
+    return cursor
 
 
 def _uuid(value: str, kind: str) -> uuid.UUID:

@@ -46,7 +46,6 @@ from service.api.fhir.records import response_resource
 from service.api.fhir.terms import Terms
 from service.app.administrations import NewAdministration
 from service.app.clinical_search import ClinicalSearch, DyadPeople
-from service.app.pagination import decode_cursor
 from service.app.ports import AdministrationRecord
 from service.app.rendering import score_dict
 from service.domain.alerts import AlertStatus
@@ -216,11 +215,7 @@ async def search_flags(
             )
         wanted = chosen if wanted is None else wanted & chosen
     count = s.count(params)
-    cursor = params.one("_cursor")
-    try:
-        decode_cursor(cursor)
-    except ValidationFailed:
-        raise s.SearchRefused("_cursor", "This _cursor was not issued by this server.") from None
+    cursor = reads.list_cursor(params)
     search = ClinicalSearch(services.transact)
     nothing, patient_id = await reads.patient_of(params, search, principal, ("patient",))
     statuses = frozenset(wanted) if wanted is not None else None

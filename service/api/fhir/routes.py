@@ -127,6 +127,7 @@ async def extract(
     "/QuestionnaireResponse",
     status_code=201,
     summary="Store a QuestionnaireResponse as an administration",
+    responses={200: {"description": "Conditional create (If-None-Exist): the existing match"}},
     openapi_extra=RESOURCE_BODY,
 )
 async def create_response(

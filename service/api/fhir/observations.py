@@ -78,19 +78,27 @@ def observations(
     responses: dict[str, Any],
     terms: Terms,
     context: Context,
+    members: bool = True,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The total and its members, each with its reference (``Observation/<id>`` when stored,
-    a ``urn:uuid`` otherwise). The total comes first."""
-    members = []
-    if publishes_items(definition):
-        for item in definition.items:
-            if item.id in responses:
-                member = item_observation(definition, item, responses[item.id], terms, context)
-                members.append((_reference(context, item.id), member))
+    """The total and (unless ``members`` is False) its members, each with its reference
+    (``Observation/<id>`` when stored, a ``urn:uuid`` otherwise). The total comes first and
+    names its members in ``hasMember`` either way."""
+    answered = (
+        [item for item in definition.items if item.id in responses]
+        if publishes_items(definition)
+        else []
+    )
+    references = [(_reference(context, item.id), item) for item in answered]
     total = observation(definition, score, terms, context)
+    if references:
+        total["hasMember"] = [{"reference": ref} for ref, _ in references]
+    built = [(_reference(context, None), total)]
     if members:
-        total["hasMember"] = [{"reference": ref} for ref, _ in members]
-    return [(_reference(context, None), total), *members]
+        built += [
+            (ref, item_observation(definition, item, responses[item.id], terms, context))
+            for ref, item in references
+        ]
+    return built
 
 
 def observation(

@@ -251,7 +251,7 @@ async def _search(
     for record in found:
         definition = instruments.get(record.administration.instrument)
         if kind == "Observation":
-            resources.append(observation_resources(record, definition, terms)[0])
+            resources.append(observation_resources(record, definition, terms, members=False)[0])
         else:
             resources.append(response_resource(record, definition, terms))
     return fhir(searchset(request, kind, resources, params, next_cursor))

@@ -91,9 +91,10 @@ def response_resource(
 
 
 def observation_resources(
-    found: AdministrationRecord, definition: InstrumentDefinition, terms: Terms
-) -> list[dict[str, Any]]:
-    """The total's Observation first, then its members."""
+    found: AdministrationRecord, definition: InstrumentDefinition, terms: Terms,
+    members: bool = True,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The total's Observation first, then (unless ``members`` is False) its members."""
     a = found.administration
     context = Context(
         subject=patient_reference(found.patient, terms),
@@ -104,7 +105,7 @@ def observation_resources(
     )
     return [
         versioned(resource, 1, a.created_at)
-        for _, resource in observations(definition, a.score, a.responses, terms, context)
+        for _, resource in observations(definition, a.score, a.responses, terms, context, members)
     ]
 
 

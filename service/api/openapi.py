@@ -28,7 +28,11 @@ FHIR_RESOURCE = {
 }
 OUTCOME = {FHIR_JSON: {"schema": {"$ref": "#/components/schemas/FhirResource"}}}
 _FHIR_ERRORS = {
+    "400": "Unknown or invalid search parameter, unless Prefer: handling=lenient "
+    "(OperationOutcome)",
     "401": "Missing or invalid bearer token (OperationOutcome)",
+    "403": "The API key lacks the scope (OperationOutcome)",
+    "406": "A format other than FHIR JSON was asked for (OperationOutcome)",
     "404": "Not found (OperationOutcome)",
     "422": "Invalid request (OperationOutcome naming each offending element)",
 }

@@ -67,6 +67,31 @@ class DyadContext:
     stored: StoredResponseView | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AdministrationRecord:
+    """A stored administration with the two people of its dyad (FHIR subject and author)."""
+
+    administration: Administration
+    patient: Patient
+    practitioner: Practitioner
+
+
+@dataclass(frozen=True, slots=True)
+class AdministrationSearch:
+    """Administrations of a tenant, filtered and in time order: ``since`` inclusive and
+    ``before`` exclusive bound ``completed_at``; ``instruments`` None means any; ``after`` is
+    the (completed_at, id) of the last row of the previous page."""
+
+    limit: int
+    patient_id: uuid.UUID | None = None
+    instruments: frozenset[str] | None = None
+    since: datetime | None = None
+    before: datetime | None = None
+    descending: bool = False
+    after: tuple[datetime, uuid.UUID] | None = None
+    voided: bool | None = None  # None: either; True: only those entered in error; False: none
+
+
 class Store(Protocol):
     """The repository of the clinical record, over one open transaction."""
 
@@ -173,6 +198,16 @@ class Store(Protocol):
         body: dict[str, Any], now: datetime,
     ) -> None: ...  # fmt: skip
     def record(self, event: AuditEvent) -> None: ...
+    def administration_record(
+        self, tenant_id: uuid.UUID, administration_id: uuid.UUID
+    ) -> AdministrationRecord | None: ...
+    def search_administrations(
+        self, tenant_id: uuid.UUID, search: AdministrationSearch
+    ) -> list[AdministrationRecord]: ...
+    def alerts_of_patient(
+        self, tenant_id: uuid.UUID, patient_id: uuid.UUID, after: uuid.UUID | None, limit: int,
+        statuses: frozenset[AlertStatus] | None = None,
+    ) -> list[Alert]: ...  # fmt: skip
     # SMART Backend Services (service/app/smart.py)
     def add_smart_client(self, client: SmartClient) -> None: ...
     def find_smart_client(self, client_id: uuid.UUID) -> SmartClient | None: ...

@@ -10,6 +10,7 @@ from service.store.queries.administrations import AdministrationQueries
 from service.store.queries.alerts import AlertQueries
 from service.store.queries.audit import AuditQueries, StoredResponse
 from service.store.queries.clients import ClientQueries
+from service.store.queries.clinical_search import ClinicalSearchQueries
 from service.store.queries.people import ApiKeyRecord, PeopleQueries
 from service.store.queries.summaries import SummaryQueries
 from service.store.queries.webhooks import WebhookQueries
@@ -25,5 +26,6 @@ class SqlStore(
     SummaryQueries,
     ClientQueries,
     WebhookQueries,
+    ClinicalSearchQueries,
 ):
     """Implements ``service.app.ports.Store``."""

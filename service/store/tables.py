@@ -78,7 +78,10 @@ class PractitionerTable(Base):
 
 class DyadTable(Base):
     __tablename__ = "dyads"
-    __table_args__ = (Index("ix_dyads_tenant_id_practitioner_id", "tenant_id", "practitioner_id"),)
+    __table_args__ = (
+        Index("ix_dyads_tenant_id_practitioner_id", "tenant_id", "practitioner_id"),
+        Index("ix_dyads_tenant_id_patient_id", "tenant_id", "patient_id"),  # FHIR search
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
@@ -113,6 +116,15 @@ class AdministrationTable(Base):
     __table_args__ = (
         Index("ix_administrations_dyad_id_id", "dyad_id", "id"),
         Index("ix_administrations_dyad_id_instrument", "dyad_id", "instrument"),
+        # FHIR search by time (migration 0005_fhir).
+        Index("ix_administrations_tenant_id_completed_at_id", "tenant_id", "completed_at", "id"),
+        Index(
+            "ix_administrations_tenant_id_dyad_id_completed_at_id",
+            "tenant_id",
+            "dyad_id",
+            "completed_at",
+            "id",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

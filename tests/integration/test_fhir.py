@@ -10,7 +10,10 @@ import pytest
 
 from service.domain.instruments.catalogue import load_catalogue
 from tests.conftest import Api
+from tests.integration.fhir_validators import fhir_validated  # noqa: F401 - a fixture
 
+# Every FHIR body these tests receive passes fhir.resources and Medplum's validator.
+pytestmark = pytest.mark.usefixtures("fhir_validated")
 BASE = "http://rapport.invalid/fhir"
 CATALOGUE = load_catalogue()
 FHIR = {"Content-Type": "application/fhir+json"}
@@ -56,7 +59,9 @@ async def test_metadata_is_a_truthful_capability_statement(client: httpx.AsyncCl
     assert body["resourceType"] == "CapabilityStatement"
     assert body["fhirVersion"] == "4.0.1"
     resources = {r["type"]: r for r in body["rest"][0]["resource"]}
-    assert set(resources) == {"Questionnaire", "QuestionnaireResponse", "Flag"}
+    assert set(resources) == {
+        "Questionnaire", "QuestionnaireResponse", "Observation", "Patient", "Practitioner", "Flag",
+    }  # fmt: skip
     assert resources["QuestionnaireResponse"]["operation"][0]["name"] == "extract"
 
 
@@ -111,11 +116,17 @@ async def test_extract_returns_a_transaction_with_a_us_core_observation(
     assert response.headers["content-type"] == "application/fhir+json"
     bundle = response.json()
     assert bundle["type"] == "transaction"
-    scored, observation = (e["resource"] for e in bundle["entry"])
+    scored, observation, *members = (e["resource"] for e in bundle["entry"])
+    assert len(members) == 9  # PHQ-9's licence allows publishing item results
+    assert observation["hasMember"] == [{"reference": e["fullUrl"]} for e in bundle["entry"][2:]]
     assert scored["resourceType"] == "QuestionnaireResponse"
     total_item = next(i for i in scored["item"] if i["linkId"] == "44261-6")
     assert total_item["answer"] == [{"valueDecimal": 14.0}]
-    assert observation["code"]["coding"][0] == {"system": "http://loinc.org", "code": "44261-6"}
+    assert observation["code"]["coding"][0] == {
+        "system": "http://loinc.org",
+        "code": "44261-6",
+        "display": "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]",
+    }
     assert observation["category"][0]["coding"][0]["code"] == "survey"
     assert observation["valueQuantity"]["value"] == 14.0
     assert observation["derivedFrom"] == [{"reference": bundle["entry"][0]["fullUrl"]}]
@@ -229,6 +240,7 @@ async def test_malformed_json_and_auth_are_operation_outcomes(api: Api) -> None:
     anonymous = await api.http.get("/fhir/R4/Questionnaire/phq-9")
     _outcome(anonymous, 401)
     _outcome(await client.get("/fhir/R4/Patient/123"), 404)
+    _outcome(await client.get("/fhir/R4/Encounter/123"), 404)
 
 
 async def _people(client: httpx.AsyncClient, mrn: str = "MRN-9") -> str:
@@ -254,13 +266,16 @@ async def test_a_stored_response_becomes_an_administration_and_raises_flags(api:
     first = await client.post("/fhir/R4/QuestionnaireResponse", json=qr, headers=FHIR)
     again = await client.post("/fhir/R4/QuestionnaireResponse", json=qr, headers=FHIR)
     assert first.status_code == again.status_code == 201, first.text
-    assert first.json()["entry"][1]["resource"]["valueQuantity"]["value"] == 14.0
+    assert first.json()["id"] == again.json()["id"]
+    total = await client.get(f"/fhir/R4/Observation/{first.json()['id']}")
+    assert total.json()["valueQuantity"]["value"] == 14.0
     stored = (await client.get(f"/v1/dyads/{dyad}/administrations")).json()["items"]
     assert len(stored) == 1  # the response's identifier made the retry idempotent
     assert stored[0]["session"] == 4
     assert stored[0]["completed_at"].startswith("2026-11-20T10:00:00")
 
     flags = (await client.get("/fhir/R4/Flag", params={"status": "active"})).json()
+    assert flags.get("total") == 1, flags
     assert flags["total"] == 1
     risk = flags["entry"][0]["resource"]
     assert risk["code"]["coding"][0]["code"] == "risk"

@@ -19,7 +19,10 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from service.domain.instruments.catalogue import load_catalogue
+from tests.integration.fhir_validators import fhir_validated  # noqa: F401 - a fixture
 from tests.integration.test_fhir import FHIR, phq9_response
+
+pytestmark = pytest.mark.usefixtures("fhir_validated")
 
 IDS = [d.id for d in load_catalogue()]
 
@@ -62,7 +65,8 @@ async def test_every_extract_bundle_validates(
     response = await client.post("/fhir/R4/QuestionnaireResponse/$extract", json=qr, headers=FHIR)
     bundle = Bundle.model_validate(response.json())
     assert bundle.type == "transaction"
-    scored, observation = (e.resource for e in bundle.entry or [])
+    scored, observation, *members = (e.resource for e in bundle.entry or [])
+    assert all(isinstance(m, Observation) for m in members)
     assert isinstance(scored, QuestionnaireResponse)
     assert isinstance(observation, Observation)
     # us-core-2: with no component or member, a value or a data-absent reason.
@@ -92,7 +96,7 @@ async def test_flags_and_operation_outcomes_validate(client: httpx.AsyncClient) 
         params={"session": 1},
         headers=FHIR,
     )
-    Bundle.model_validate(stored.json())
+    QuestionnaireResponse.model_validate(stored.json())
     flags = Bundle.model_validate((await client.get("/fhir/R4/Flag")).json())
     assert flags.entry
     assert isinstance(flags.entry[0].resource, Flag)

@@ -1,6 +1,6 @@
-"""The in-memory store's EHR-integration tables: SMART clients, accepted assertion ids,
-access tokens, webhooks and their outbox (``FakeStore`` mixes this in; tests/unit/fakes.py
-says what the fake promises)."""
+"""The in-memory store's EHR-integration ports: SMART clients, accepted assertion ids,
+access tokens, webhooks and their outbox, FHIR's searches (``FakeStore`` mixes this in;
+tests/unit/fakes.py says what the fake promises)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from service.domain.records import AccessToken, Scope, SmartClient
+from service.app.ports import AdministrationRecord, AdministrationSearch
+from service.domain.alerts import Alert, AlertStatus
+from service.domain.records import AccessToken, Administration, Scope, SmartClient
 from service.domain.webhooks import Delivery, DeliveryStatus, EventType, Webhook
 
 INTEGRATION_TABLES = (
@@ -170,3 +172,56 @@ class IntegrationTables:
         retry_at: datetime | None, now: datetime,
     ) -> None:  # fmt: skip
         raise NotImplementedError("the delivery worker is tested against the real store")
+
+    # FHIR search (service/store/queries/clinical_search.py) ---------------------------------
+
+    def administration_record(
+        self, tenant_id: uuid.UUID, administration_id: uuid.UUID
+    ) -> AdministrationRecord | None:
+        found = self._t["administrations"].get(administration_id)
+        if found is None or found.tenant_id != tenant_id:
+            return None
+        return self._record(found)
+
+    def _record(self, a: Administration) -> AdministrationRecord:
+        dyad = self._t["dyads"][a.dyad_id]
+        return AdministrationRecord(
+            a, self._t["patients"][dyad.patient_id], self._t["practitioners"][dyad.practitioner_id]
+        )
+
+    def search_administrations(
+        self, tenant_id: uuid.UUID, search: AdministrationSearch
+    ) -> list[AdministrationRecord]:
+        def admitted(a: Administration) -> bool:
+            dyad = self._t["dyads"][a.dyad_id]
+            key = (a.completed_at, a.id)
+            return (
+                a.tenant_id == tenant_id
+                and search.patient_id in (None, dyad.patient_id)
+                and (search.instruments is None or a.instrument in search.instruments)
+                and (search.since is None or a.completed_at >= search.since)
+                and (search.before is None or a.completed_at < search.before)
+                and search.voided in (None, a.voided is not None)
+                and (search.after is None
+                     or (key < search.after if search.descending else key > search.after))
+            )  # fmt: skip
+
+        found = sorted(
+            (a for a in self._t["administrations"].values() if admitted(a)),
+            key=lambda a: (a.completed_at, a.id), reverse=search.descending,
+        )  # fmt: skip
+        return [self._record(a) for a in found[: search.limit]]
+
+    def alerts_of_patient(
+        self, tenant_id: uuid.UUID, patient_id: uuid.UUID, after: uuid.UUID | None, limit: int,
+        statuses: frozenset[AlertStatus] | None = None,
+    ) -> list[Alert]:  # fmt: skip
+        dyads = {d.id for d in self._t["dyads"].values() if d.patient_id == patient_id}
+        found = sorted(
+            (r.alert for r in self._t["alerts"].values()
+             if r.alert.tenant_id == tenant_id and r.alert.dyad_id in dyads
+             and (not statuses or r.alert.status in statuses)
+             and (after is None or r.alert.id > after)),
+            key=lambda a: a.id,
+        )  # fmt: skip
+        return found[:limit]

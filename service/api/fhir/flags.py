@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.api.fhir.http import versioned
 from service.api.fhir.terms import FLAG_CATEGORY, Terms
 from service.domain.alerts import Alert, AlertStatus
 from service.domain.records import Patient
@@ -43,8 +44,11 @@ def flag(alert: Alert, patient: Patient | None, terms: Terms) -> dict[str, Any]:
         resource["period"]["end"] = alert.resolved_at.isoformat()
     if patient is not None:
         resource["subject"] = {
-            "identifier": {"system": terms.patient_ids, "value": patient.external_id}
+            "reference": f"Patient/{patient.id}",
+            "identifier": {"system": terms.patient_ids, "value": patient.external_id},
         }
     else:  # pragma: no cover - every dyad has a patient; kept for the required element
         resource["subject"] = {"display": "unknown patient"}
-    return resource
+    # An alert changes when acknowledged and when resolved: each change is a version.
+    changes = [t for t in (alert.acknowledged_at, alert.resolved_at) if t is not None]
+    return versioned(resource, 1 + len(changes), max([alert.created_at, *changes]))

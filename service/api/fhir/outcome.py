@@ -18,6 +18,8 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from service.api.fhir.http import unacceptable_format
+from service.api.fhir.search import SearchRefused
 from service.api.fhir.terms import FHIR_JSON
 from service.api.rest.problems import status_for
 from service.domain.errors import DomainError, FieldError, ValidationFailed
@@ -28,8 +30,9 @@ _ISSUE_CODE = {401: "login", 403: "forbidden", 404: "not-found", 409: "conflict"
 
 
 def operation_outcome(
-    status: int, diagnostics: str, details: Sequence[FieldError] = (), code: str | None = None
-) -> Response:
+    status: int, diagnostics: str, details: Sequence[FieldError] = (), code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:  # fmt: skip
     issue_code = code or _ISSUE_CODE.get(status, "invalid" if status < 500 else "exception")
     issues: list[dict[str, Any]] = [
         {
@@ -42,7 +45,8 @@ def operation_outcome(
         for e in details
     ] or [{"severity": "error", "code": issue_code, "diagnostics": diagnostics}]
     body = {"resourceType": "OperationOutcome", "issue": issues}
-    headers = {"WWW-Authenticate": 'Bearer realm="rapport"'} if status == 401 else None
+    if status == 401:
+        headers = (headers or {}) | {"WWW-Authenticate": 'Bearer realm="rapport"'}
     return Response(orjson.dumps(body), status, headers=headers, media_type=FHIR_JSON)
 
 
@@ -51,8 +55,18 @@ class FhirRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
+            refused = unacceptable_format(request)
+            if refused is not None:
+                return operation_outcome(406, refused, code="not-supported")
             try:
                 return await handler(request)
+            except SearchRefused as error:
+                return operation_outcome(
+                    400,
+                    error.message,
+                    (FieldError(error.parameter, error.code, error.message),),
+                    code=error.code,
+                )
             except DomainError as error:
                 return _domain(error)
             except RequestValidationError as error:

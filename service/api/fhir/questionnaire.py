@@ -13,7 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.api.fhir.terms import ITEM_WEIGHT, LOINC, MAX_VALUE, MIN_VALUE, Terms
+from service.api.fhir.terms import (
+    ITEM_WEIGHT,
+    LOINC,
+    LOINC_DISPLAY,
+    MAX_VALUE,
+    MIN_VALUE,
+    SDC_QUESTIONNAIRE,
+    Terms,
+)
 from service.domain.instruments.model import (
     InstrumentDefinition,
     Item,
@@ -87,6 +95,10 @@ def questionnaire(definition: InstrumentDefinition, terms: Terms) -> dict[str, A
     resource: dict[str, Any] = {
         "resourceType": "Questionnaire",
         "id": d.id,
+        # SDC's base Questionnaire profile (SDC 3.0.0, the R4 release): canonical url and
+        # version, coded items, answerOptions with itemWeight. Not the observation-extract
+        # profile: Rapport extracts by its own definitions, not by item extensions.
+        "meta": {"profile": [SDC_QUESTIONNAIRE]},
         "url": terms.questionnaire(d.id),
         "version": d.version,
         "name": _name(d.short_name),
@@ -104,7 +116,8 @@ def questionnaire(definition: InstrumentDefinition, terms: Terms) -> dict[str, A
 
 def scale_code(d: InstrumentDefinition, scale: Scale, terms: Terms) -> dict[str, Any]:
     if scale.loinc:
-        return {"system": LOINC, "code": scale.loinc}
+        display = LOINC_DISPLAY.get(scale.loinc, f"{d.short_name} {scale.name}")
+        return {"system": LOINC, "code": scale.loinc, "display": display}
     return {"system": terms.scores, "code": f"{d.id}-{scale.id}", "display": scale.name}
 
 

@@ -20,7 +20,19 @@ ITEM_WEIGHT = "http://hl7.org/fhir/StructureDefinition/itemWeight"
 ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"  # the older name
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
+US_CORE_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/us-core-category"
+US_CORE_SCREENING = (
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment"
+)
+US_CORE_VERSION = "6.1.0"
+SDC_QUESTIONNAIRE = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire"
 FHIR_JSON = "application/fhir+json"
+# LOINC's display names of the totals Rapport codes with LOINC (loinc.org, version 2.77).
+LOINC_DISPLAY = {
+    "44261-6": "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]",
+    "70274-6": "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
+    "55758-7": "Patient Health Questionnaire 2 item (PHQ-2) total score [Reported]",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +65,14 @@ class Terms:
     @property
     def patient_ids(self) -> str:
         return f"{self.base}/NamingSystem/patient-external-id"
+
+    @property
+    def practitioner_ids(self) -> str:
+        return f"{self.base}/NamingSystem/practitioner-external-id"
+
+    @property
+    def items(self) -> str:
+        return f"{self.base}/CodeSystem/items"
 
     @property
     def session_extension(self) -> str:

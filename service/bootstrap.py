@@ -8,9 +8,11 @@ from service.app.administrations import Administrations
 from service.app.alerting import Alerts
 from service.app.auth import Authenticator
 from service.app.batches import BatchReads
+from service.app.charts import ChartData
 from service.app.insights import Insights
 from service.app.instruments import InstrumentService
 from service.app.records import Records
+from service.app.view_links import ViewLinks
 from service.domain.instruments.catalogue import load_catalogue
 from service.settings import Settings
 from service.store.database import Database, open_database
@@ -29,6 +31,8 @@ class Services:
     insights: Insights
     alerts: Alerts
     batches: BatchReads
+    charts: ChartData
+    view_links: ViewLinks
 
     def close(self) -> None:
         self.database.close()
@@ -40,6 +44,7 @@ def build_services(settings: Settings) -> Services:
     database = open_database(settings.database_url, settings.db_pool_size)
     transact = StoreTransact(database)
     rules = settings.clinical_rules
+    insights = Insights(transact, instruments, rules)
     return Services(
         settings=settings,
         database=database,
@@ -48,7 +53,9 @@ def build_services(settings: Settings) -> Services:
         authenticator=Authenticator(transact),
         records=Records(transact),
         administrations=Administrations(transact, instruments, rules),
-        insights=Insights(transact, instruments, rules),
+        insights=insights,
         alerts=Alerts(transact),
         batches=BatchReads(transact),
+        charts=ChartData(transact, instruments, insights, rules),
+        view_links=ViewLinks(transact),
     )

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         description="Base of canonical URLs of Rapport's Questionnaires and code systems",
         pattern=r"^https?://\S+[^/]$",
     )
+    frame_ancestors: str = Field(
+        default="'none'",
+        description="CSP frame-ancestors of the dyad page (view links): the EHR origins "
+        "allowed to embed it in an iframe, space-separated; 'none' forbids framing",
+        pattern=r"^[^;,\r\n]+$",
+    )
 
     # Clinical rules (docs/clinical-rules.md gives each default's source).
     alerts_enabled: bool = Field(default=True, description="Raise alerts on stored scores")

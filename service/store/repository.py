@@ -11,9 +11,13 @@ from service.store.queries.alerts import AlertQueries
 from service.store.queries.audit import AuditQueries, StoredResponse
 from service.store.queries.people import ApiKeyRecord, PeopleQueries
 from service.store.queries.summaries import SummaryQueries
+from service.store.queries.view_links import ViewLinkQueries
 
 __all__ = ["ApiKeyRecord", "SqlStore", "StoredResponse"]
 
 
-class SqlStore(PeopleQueries, AdministrationQueries, AlertQueries, AuditQueries, SummaryQueries):
+class SqlStore(
+    PeopleQueries, AdministrationQueries, AlertQueries, AuditQueries, SummaryQueries,
+    ViewLinkQueries,
+):  # fmt: skip
     """Implements ``service.app.ports.Store``."""

@@ -205,3 +205,15 @@ class SeriesSummaryTable(Base):
     last_session: Mapped[int] = mapped_column(Integer)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[uuid.UUID] = mapped_column(Uuid)
+
+
+class ViewLinkSecretTable(Base):
+    """Each tenant's secret for signing view links (service.app.view_links): in the
+    database, so every server process signs and checks links alike. Created at the
+    tenant's first link."""
+
+    __tablename__ = "view_link_secrets"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(TZ)

@@ -17,7 +17,7 @@ from service.app.insights import Calibration, ConcordanceView, Insights, Progres
 from service.app.instruments import InstrumentService
 from service.app.ports import Store, Transact
 from service.app.rules import ClinicalRules
-from service.domain.alerts import Alert, AlertStatus
+from service.domain.alerts import Alert, AlertStatus, Severity
 from service.domain.errors import FieldError, NotFound, ValidationFailed
 from service.domain.instruments.model import Construct, InstrumentDefinition, Respondent
 from service.domain.progress import Observation, ProgressPoint
@@ -26,6 +26,7 @@ from service.domain.ruptures import Rupture, ruptures
 
 _PAGE = 500
 _UNRESOLVED = frozenset({AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED})
+_SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +177,9 @@ class ChartData:
                 outcome = d.id
             if d.respondent is Respondent.CLIENT and d.paired_form and d.concordance:
                 alliance = d.id
+        # Most severe first, then newest first.
         ordered = sorted(alerts, key=lambda a: a.created_at, reverse=True)
+        ordered.sort(key=lambda a: _SEVERITY_ORDER[a.severity])
         return DyadOverview(tuple(scores), tuple(ordered), outcome, alliance)
 
 

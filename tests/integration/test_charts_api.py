@@ -129,7 +129,7 @@ async def test_calibration_chart_shows_each_dyad_with_its_interval(
     wai = next(c for c in calibration["items"] if c["instrument"] == "wai-sr")
     [(dyad_id, mean)] = wai["per_dyad"].items()
     assert title == "Alliance calibration (WAI-SR): 1 dyad, 12 paired sessions"
-    assert f"Dyad {dyad_id[:8]}: +{round(mean, 1):g} over 12 sessions (" in desc
+    assert f"Dyad …{dyad_id[-8:]}: +{round(mean, 1):g} over 12 sessions (" in desc
     assert f"expected offset +{round(wai['expected_offset'], 1):g}" in desc
 
 

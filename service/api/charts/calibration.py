@@ -1,6 +1,7 @@
 """The calibration chart: each of a practitioner's dyads, the mean client-minus-therapist
 difference with its 95 % interval, against zero and the expected client-over-therapist
-offset. Dyads are labelled by the first characters of their id: no patient identifier.
+offset. Dyads are labelled by the last characters of their id (the random part of a UUIDv7; the
+first ones are a timestamp): no patient identifier.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def calibration_chart(data: CalibrationChartData) -> Chart:
         n, sd = c.per_dyad_spread.get(dyad_id, (1, None))
         half = Z * sd / math.sqrt(n) if sd is not None and n >= 2 else None
         rows.append({
-            "dyad": f"Dyad {str(dyad_id)[:8]}", "mean": mean, "n": n,
+            "dyad": f"Dyad …{str(dyad_id)[-8:]}", "mean": mean, "n": n,
             "low": None if half is None else mean - half,
             "high": None if half is None else mean + half,
         })  # fmt: skip

@@ -59,7 +59,7 @@ def dyad_page(
         for a in overview.alerts
     ]  # fmt: skip
     return _ENV.get_template("dyad.html").render(
-        short_id=dyad_id[:8],
+        short_id=f"…{dyad_id[-8:]}",
         expires=expires_at.strftime("%Y-%m-%d %H:%M"),
         stylesheet=stylesheet,
         alerts=alerts,

@@ -72,6 +72,7 @@ async def test_a_link_opens_the_dyad_page_read_only_and_is_audited_on_every_use(
     assert "A risk item was endorsed at session 2 (item 9)." in html
     assert 'data-kind="rupture"' in html
     assert "Discordance is descriptive information, not an outcome predictor" in html
+    assert "No validated threshold exists.</p>" in html
     assert await _audit(api, "clinic-a", "view-link.create") == [("success", None)]
     assert await _audit(api, "clinic-a", "view-link.open") == [("success", None)] * 2
     stylesheet = await bare.get("/view/page.css")

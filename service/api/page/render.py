@@ -24,7 +24,7 @@ _ENV = Environment(
     auto_reload=False,
 )
 STYLESHEET = files("service.api.page").joinpath("static/page.css").read_text(encoding="utf-8")
-CAVEAT = DISCORDANCE_NOTE.replace(" Rapport's rule is documented in `rule`.", "")
+CAVEAT = DISCORDANCE_NOTE.replace("; Rapport's rule is documented in `rule`.", ".")
 
 
 def security_headers(frame_ancestors: str) -> dict[str, str]:

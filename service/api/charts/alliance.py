@@ -106,6 +106,15 @@ def alliance_chart(data: AllianceChartData) -> Chart:
     return Chart(chart.to_dict(validate=False), title, description)
 
 
+def alliance_parts(data: AllianceChartData) -> tuple[object, ...]:
+    """Everything the chart shows depends on (service.api.charts.cache)."""
+    v = data.concordance
+    return (
+        "alliance", v.client_form.id, v.client_form.version, v.therapist_form.version,
+        v.dyad_id, v.rule, v.sessions, v.summary, data.client, data.therapist, data.ruptures,
+    )  # fmt: skip
+
+
 def _client_total(data: AllianceChartData, session: int | None) -> float | None:
     return next((p.total for p in data.client if p.session == session), None)
 
@@ -119,7 +128,7 @@ def _words(data: AllianceChartData, discordant: list[dict[str, Any]]) -> tuple[s
         f"({therapist.short_name}), {len(discordant)} of {s.n} paired sessions discordant"
     )
     parts = [
-        f"{client.name} (client) and {therapist.name} (therapist) totals by session.",
+        f"{client.short_name} (client) and {therapist.short_name} (therapist) totals by session.",
         "Client: " + _series(data.client) + ".",
         "Therapist: " + _series(data.therapist) + ".",
     ]

@@ -6,6 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
+from altair.utils.schemapi import disable_debug_mode
+
+# Altair validates every object against the Vega-Lite schema as it is built, which costs
+# more than the rest of the chart; the builders' output is validated by the tests instead
+# (tests/unit/test_chart_specs.py).
+disable_debug_mode()
 
 # Okabe and Ito (2008), the palette designed to stay distinct under every common form of
 # colour-vision deficiency; every mark also differs by shape or dash, never by colour alone.

@@ -16,14 +16,17 @@ import orjson
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from service.api.charts.alliance import alliance_chart
+from service.api.charts.alliance import alliance_chart, alliance_parts
+from service.api.charts.cache import DRAWINGS
+from service.api.charts.cache import key as cache_key
 from service.api.charts.calibration import calibration_chart
-from service.api.charts.progress import progress_chart
+from service.api.charts.progress import progress_chart, progress_parts
 from service.api.charts.render import to_png, to_svg
 from service.api.charts.spec import Chart
 from service.api.deps import ChartsDep, PrincipalDep
 from service.api.rest.problems import ProblemResponses
 from service.domain.errors import FieldError, ValidationFailed
+from service.domain.records import Principal
 
 router = APIRouter(prefix="/v1", responses=ProblemResponses.of(401, 403, 404, 422))
 
@@ -43,13 +46,21 @@ ClientForm = Annotated[
 ]
 
 
-async def rendered(chart: Chart, extension: str) -> Response:
+async def rendered(
+    principal: Principal, extension: str, chart: Callable[[], Chart], *data: object
+) -> Response:
+    """The chart in ``extension``'s format, drawn in the thread pool unless remembered
+    (service.api.charts.cache: keyed by the data drawn)."""
     media, _ = FORMATS[extension]
-    if extension == "svg":
-        return Response(await run_in_threadpool(to_svg, chart), media_type=SVG, headers=NO_STORE)
-    if extension == "png":
-        return Response(await run_in_threadpool(to_png, chart), media_type=PNG, headers=NO_STORE)
-    return Response(orjson.dumps(chart.spec), media_type=media, headers=NO_STORE)
+    draw = DRAWS[extension]
+    key = cache_key(principal.tenant_id, extension, *data)
+    body = await run_in_threadpool(DRAWINGS.drawn, key, lambda: draw(chart()))
+    return Response(body, media_type=media, headers=NO_STORE)
+
+
+DRAWS: dict[str, Callable[[Chart], str | bytes]] = {
+    "svg": to_svg, "png": to_png, "vl.json": lambda chart: orjson.dumps(chart.spec),
+}  # fmt: skip
 
 
 def nothing_to_draw(what: str) -> ValidationFailed:
@@ -84,7 +95,9 @@ def _progress(extension: str) -> Callable[..., Awaitable[Response]]:
         data = await charts.progress(principal, dyad_id, instrument)
         if not any(p.total is not None for p in data.view.progress.points):
             raise nothing_to_draw(f"the dyad has no scored {data.definition.short_name}")
-        return await rendered(progress_chart(data), extension)
+        return await rendered(
+            principal, extension, lambda: progress_chart(data), *progress_parts(data)
+        )
 
     return chart
 
@@ -98,7 +111,9 @@ def _alliance(extension: str) -> Callable[..., Awaitable[Response]]:
         if not any(p.total is not None for p in (*data.client, *data.therapist)):
             form = data.concordance.client_form
             raise nothing_to_draw(f"the dyad has no scored {form.short_name} of either side")
-        return await rendered(alliance_chart(data), extension)
+        return await rendered(
+            principal, extension, lambda: alliance_chart(data), *alliance_parts(data)
+        )
 
     return chart
 
@@ -113,7 +128,11 @@ def _calibration(extension: str) -> Callable[..., Awaitable[Response]]:
             raise nothing_to_draw(
                 f"the practitioner has no session rated on both {data.client_form.short_name} forms"
             )
-        return await rendered(calibration_chart(data), extension)
+        c = data.client_form
+        return await rendered(
+            principal, extension, lambda: calibration_chart(data), "calibration", c.id,
+            c.version, data.practitioner_id, data.calibration,
+        )  # fmt: skip
 
     return chart
 

@@ -15,8 +15,10 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from service.api.charts.alliance import alliance_chart
-from service.api.charts.progress import progress_chart
+from service.api.charts.alliance import alliance_chart, alliance_parts
+from service.api.charts.cache import DRAWINGS
+from service.api.charts.cache import key as cache_key
+from service.api.charts.progress import progress_chart, progress_parts
 from service.api.charts.render import to_svg
 from service.api.deps import ChartsDep, ViewLinksDep, scoped, services_of
 from service.api.page.render import STYLESHEET, dyad_page, refused_page, security_headers
@@ -96,10 +98,18 @@ async def _page(viewer: Viewer, charts: ChartData, stylesheet: str) -> str:
     progress_svg = alliance_svg = concordance = None
     if overview.outcome_instrument is not None:
         progress = await charts.progress(principal, dyad_id, overview.outcome_instrument)
-        progress_svg = await run_in_threadpool(to_svg, progress_chart(progress), "progress")
+        parts = progress_parts(progress)
+        progress_svg = await run_in_threadpool(
+            DRAWINGS.drawn_text, cache_key(principal.tenant_id, "page-svg", *parts),
+            lambda: to_svg(progress_chart(progress), "progress"),
+        )  # fmt: skip
     if overview.alliance_instrument is not None:
         alliance = await charts.alliance(principal, dyad_id, overview.alliance_instrument)
-        alliance_svg = await run_in_threadpool(to_svg, alliance_chart(alliance), "alliance")
+        parts = alliance_parts(alliance)
+        alliance_svg = await run_in_threadpool(
+            DRAWINGS.drawn_text, cache_key(principal.tenant_id, "page-svg", *parts),
+            lambda: to_svg(alliance_chart(alliance), "alliance"),
+        )  # fmt: skip
         concordance = alliance.concordance
     return dyad_page(
         dyad_id=str(dyad_id), expires_at=viewer.expires_at, stylesheet=stylesheet,

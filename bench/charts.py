@@ -1,0 +1,137 @@
+"""Time to draw a dyad's charts, beside the JSON they are drawn from, in one run.
+
+Seeds, through the public API on a fresh SQLite database, the synthetic dyad of
+tests/charts_support.py with ``--sessions`` (100) sessions, each with a PHQ-9, a WAI-SR and
+a WAI-SR-T (300 administrations). Then, in-process (``create_app`` over
+``httpx.ASGITransport``: no sockets), sends requests one at a time, round robin so drift
+hits all alike, for ``--seconds`` per round:
+
+* baselines: ``GET /healthz``, ``/progress?instrument=phq-9`` and ``/concordance`` (JSON);
+* ``progress.svg``, ``alliance.svg`` (target: at most 50 ms each), their PNG and Vega-Lite
+  forms, and the dyad page through a view link (both charts inline).
+
+It also splits a chart's cost, awaited in-process without HTTP: the use case (database and
+statistics), building the Vega-Lite specification with altair, and rendering it with
+vl-convert. Figures are printed (median and 90th percentile, and the median's ratio to the
+progress JSON's), nothing is asserted.
+
+Run: ``.venv/bin/python bench/charts.py [--sessions 100] [--seconds 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from service.api.charts.alliance import alliance_chart
+from service.api.charts.progress import progress_chart
+from service.api.charts.render import to_png, to_svg
+from service.domain.records import Principal, Scope
+from tests.charts_support import seed_dyad
+from tests.conftest import running_api
+
+
+def _summary(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))]
+
+
+async def _timed(call: Callable[[], Awaitable[Any]], seconds: float) -> list[float]:
+    samples: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(samples) < 5:
+        start = time.perf_counter()
+        await call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+async def main(sessions: int, seconds: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        async with running_api(f"sqlite:///{tmp}/bench.db") as api:
+            client = await api.client_for("bench")
+            started = time.perf_counter()
+            dyad, practitioner = await seed_dyad(client, sessions)
+            print(f"seeded {sessions} sessions (x3 administrations) in "
+                  f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+            link = (await client.post(f"/v1/dyads/{dyad}/view-links", json={})).json()["url"]
+            page = httpx.URL(link).raw_path.decode()
+            d = f"/v1/dyads/{dyad}"
+            routes = {
+                "GET /healthz": "/healthz",
+                "progress JSON (baseline)": f"{d}/progress?instrument=phq-9",
+                "concordance JSON": f"{d}/concordance",
+                "progress.svg": f"{d}/charts/progress.svg?instrument=phq-9",
+                "alliance.svg": f"{d}/charts/alliance.svg",
+                "progress.png": f"{d}/charts/progress.png?instrument=phq-9",
+                "alliance.png": f"{d}/charts/alliance.png",
+                "progress.vl.json": f"{d}/charts/progress.vl.json?instrument=phq-9",
+                "calibration.svg": f"/v1/practitioners/{practitioner}/charts/calibration.svg",
+                "dyad page (view link)": page,
+            }
+            for url in routes.values():  # warm up, and check every answer once
+                response = await client.get(url)
+                assert response.status_code == 200, (url, response.text[:300])
+            samples: dict[str, list[float]] = {name: [] for name in routes}
+            rounds = 5
+            for _ in range(rounds):  # round robin: drift hits every route alike
+                for name, url in routes.items():
+                    samples[name] += await _timed(lambda url=url: client.get(url), seconds / rounds)
+            base = statistics.median(samples["progress JSON (baseline)"])
+            print(f"\n{'request (in-process, one at a time)':38} {'median':>9} {'p90':>9} "
+                  f"{'x progress JSON':>16} {'n':>5}")  # fmt: skip
+            for name, values in samples.items():
+                median, p90 = _summary(values)
+                print(f"{name:38} {median:7.1f}ms {p90:7.1f}ms {median / base:15.1f}x "
+                      f"{len(values):5}")  # fmt: skip
+
+            charts = api.services.charts
+            key = (await client.get("/v1/dyads", params={"limit": 1})).status_code
+            assert key == 200
+            principal = await api.services.authenticator.authenticate(
+                client.headers["Authorization"]
+            )
+            reader = Principal(principal.tenant_id, principal.key_id, frozenset({Scope.READ}))
+            import uuid
+
+            dyad_id = uuid.UUID(dyad)
+            print(f"\n{'split of one chart (no HTTP)':38} {'median':>9} {'p90':>9}")
+            progress = await charts.progress(reader, dyad_id, "phq-9")
+            alliance = await charts.alliance(reader, dyad_id, "wai-sr")
+            steps: dict[str, Callable[[], Awaitable[Any]]] = {
+                "progress: use case (DB + statistics)": lambda: charts.progress(
+                    reader, dyad_id, "phq-9"
+                ),
+                "progress: altair specification": lambda: _sync(progress_chart, progress),
+                "progress: vl-convert to SVG": lambda: _sync(to_svg, progress_chart(progress)),
+                "progress: vl-convert to PNG": lambda: _sync(to_png, progress_chart(progress)),
+                "alliance: use cases (3 reads)": lambda: charts.alliance(reader, dyad_id, "wai-sr"),
+                "alliance: altair specification": lambda: _sync(alliance_chart, alliance),
+                "alliance: vl-convert to SVG": lambda: _sync(to_svg, alliance_chart(alliance)),
+            }
+            for name, step in steps.items():
+                median, p90 = _summary(await _timed(step, seconds / 3))
+                print(f"{name:38} {median:7.1f}ms {p90:7.1f}ms")
+
+
+async def _sync(function: Callable[..., Any], *args: Any) -> Any:
+    return function(*args)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.sessions, arguments.seconds))

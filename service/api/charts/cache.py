@@ -47,6 +47,10 @@ class DrawingCache:
         assert isinstance(made, str)  # a key names one format, and SVG is text
         return made
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def __len__(self) -> int:
         return len(self._items)
 

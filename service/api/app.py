@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +16,7 @@ from service.api.body_limit import limited
 from service.api.fhir import routes as fhir
 from service.api.graphql.router import graphql_router
 from service.api.openapi import build_openapi, operation_id
+from service.api.page.access_log import HIDE_VIEW_TOKENS
 from service.api.rest.fast_lane import FastLane
 from service.api.rest.problems import add_problem_handlers
 from service.api.rest.routes import (
@@ -93,6 +95,8 @@ def create_app(
         redoc_url=None,
     )
     add_problem_handlers(app)
+    # View links are credentials: their tokens never reach the access log.
+    logging.getLogger("uvicorn.access").addFilter(HIDE_VIEW_TOKENS)
     # Routers are matched in order, at about 2 us per route passed: /graphql first saves its
     # requests a walk past every REST route (~65 us), for ~3 us on the others
     # (bench/README.md); then the busiest REST routes: storing administrations, scoring.

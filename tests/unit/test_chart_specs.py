@@ -135,3 +135,24 @@ def test_alliance_parts_change_with_the_therapist_series() -> None:
     a = alliance_parts(alliance_data(CLIENT, THERAPIST))
     b = alliance_parts(alliance_data(CLIENT, [*THERAPIST[:-1], 30]))
     assert key(TENANT, "svg", *a) != key(TENANT, "svg", *b)
+
+
+def test_view_link_tokens_never_reach_the_access_log() -> None:
+    import logging
+
+    from service.api.page.access_log import HIDE_VIEW_TOKENS
+
+    token = "0193a000-0000-7000-8000-000000000000..eJxVyrERwzAI.FGgi2jyEJ"
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/view/{token}", "1.1", 200), None,
+    )  # fmt: skip
+    assert HIDE_VIEW_TOKENS.filter(record)
+    line = record.getMessage()
+    assert token not in line
+    assert "GET /view/[link] HTTP/1.1" in line
+    css = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, "%s", ("/view/page.css",), None
+    )
+    HIDE_VIEW_TOKENS.filter(css)
+    assert css.getMessage() == "/view/page.css"

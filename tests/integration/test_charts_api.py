@@ -89,8 +89,8 @@ async def test_progress_chart_as_png_and_as_its_vega_lite_specification(
     drawn = [
         row
         for layer in body["layer"]
-        for row in (layer.get("data") or {}).get("values", [])
-        if "total" in row
+        for row in body["datasets"][layer["data"]["name"]]
+        if "total" in row and "marker" in row
     ]
     progress = (await client.get(f"/v1/dyads/{dyad}/progress", params=query)).json()
     # The line and its points share one data set.

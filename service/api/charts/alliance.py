@@ -21,7 +21,7 @@ from service.api.charts.spec import (
     VERMILLION,
     WIDTH,
     Chart,
-    inline,
+    Datasets,
     number,
     signed,
 )
@@ -33,6 +33,7 @@ CAVEAT = "Discordance is descriptive: it is not a validated predictor of outcome
 
 
 def alliance_chart(data: AllianceChartData) -> Chart:
+    datasets = Datasets()
     view = data.concordance
     client, therapist = view.client_form, view.therapist_form
     low, high = client.scale_range(client.total)
@@ -53,7 +54,7 @@ def alliance_chart(data: AllianceChartData) -> Chart:
         axis=alt.Axis(tickMinStep=1, format="d"),
     )  # fmt: skip
     y = alt.Y("total:Q", title=f"{client.short_name} total", scale=alt.Scale(domain=[low, high]))
-    lines = alt.Chart(inline(rows))
+    lines = alt.Chart(datasets.add(rows))
     series_colour = alt.Color(
         "who:N", title=None,
         scale=alt.Scale(domain=list(who.values()), range=[BLUE, ORANGE]),
@@ -83,7 +84,7 @@ def alliance_chart(data: AllianceChartData) -> Chart:
     )  # fmt: skip
     if discordant:
         layers.append(
-            alt.Chart(inline(discordant))
+            alt.Chart(datasets.add(discordant))
             .mark_rule(strokeDash=[4, 3], strokeWidth=2, opacity=0.8)
             .encode(x=x, stroke=marker_colour)
         )  # fmt: skip
@@ -94,7 +95,7 @@ def alliance_chart(data: AllianceChartData) -> Chart:
     )  # fmt: skip
     if marks:
         layers.append(
-            alt.Chart(inline(marks))
+            alt.Chart(datasets.add(marks))
             .mark_point(size=320, strokeWidth=2.5, filled=False, shape="diamond")
             .encode(x=x, y=y, stroke=marker_colour)
         )  # fmt: skip
@@ -103,7 +104,7 @@ def alliance_chart(data: AllianceChartData) -> Chart:
         width=WIDTH, height=HEIGHT, title=alt.Title(title, subtitle=CAVEAT),
         description=description,
     ).configure(**CONFIG)  # fmt: skip
-    return Chart(chart.to_dict(validate=False), title, description)
+    return Chart(datasets.specification(chart), title, description)
 
 
 def alliance_parts(data: AllianceChartData) -> tuple[object, ...]:

@@ -19,7 +19,7 @@ from service.api.charts.spec import (
     VERMILLION,
     WIDTH,
     Chart,
-    inline,
+    Datasets,
     number,
     signed,
 )
@@ -30,6 +30,7 @@ CAVEAT = "Descriptive: discordance is not a validated predictor of outcome."
 
 
 def calibration_chart(data: CalibrationChartData) -> Chart:
+    datasets = Datasets()
     c = data.calibration
     rows: list[dict[str, Any]] = []
     for dyad_id, mean in sorted(c.per_dyad.items(), key=lambda item: item[1]):
@@ -48,10 +49,12 @@ def calibration_chart(data: CalibrationChartData) -> Chart:
     x_scale = alt.Scale(domain=[-edge, edge], nice=True)
     x_title = f"Client minus therapist {data.client_form.short_name} total (mean, 95% interval)"
     y = alt.Y("dyad:N", title=None, sort=None)
-    base = alt.Chart(inline(rows))
+    base = alt.Chart(datasets.add(rows))
     expected = f"Expected offset {signed(c.expected_offset)}"
     references = alt.Chart(
-        inline([{"at": 0.0, "what": "No difference"}, {"at": c.expected_offset, "what": expected}])
+        datasets.add(
+            [{"at": 0.0, "what": "No difference"}, {"at": c.expected_offset, "what": expected}]
+        )
     )
     reference_colour = alt.Stroke(
         "what:N", title=None,
@@ -62,7 +65,7 @@ def calibration_chart(data: CalibrationChartData) -> Chart:
             x=alt.X("at:Q", scale=x_scale, title=x_title), stroke=reference_colour
         ),
         base.mark_rule(color=BLUE, strokeWidth=2).encode(
-            x=alt.X("low:Q", scale=x_scale), x2="high:Q", y=y
+            x=alt.X("low:Q", scale=x_scale), x2=alt.X2("high:Q"), y=y
         ),
         base.mark_point(filled=True, color=BLACK, size=70, opacity=1).encode(
             x=alt.X("mean:Q", scale=x_scale), y=y
@@ -75,7 +78,7 @@ def calibration_chart(data: CalibrationChartData) -> Chart:
         title=alt.Title(title, subtitle=CAVEAT),
         description=description,
     ).configure(**CONFIG)  # fmt: skip
-    return Chart(chart.to_dict(validate=False), title, description)
+    return Chart(datasets.specification(chart), title, description)
 
 
 def _words(data: CalibrationChartData, rows: list[dict[str, Any]]) -> tuple[str, str]:

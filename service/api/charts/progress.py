@@ -24,8 +24,10 @@ from service.api.charts.spec import (
     VERMILLION,
     WIDTH,
     Chart,
-    inline,
+    Datasets,
     number,
+    x_at,
+    y_at,
 )
 from service.app.charts import ProgressChartData
 from service.domain.instruments.model import Direction
@@ -52,6 +54,7 @@ _SUMMARY = {
 
 
 def progress_chart(data: ProgressChartData) -> Chart:
+    datasets = Datasets()
     definition, progress = data.definition, data.view.progress
     low, high = definition.scale_range(definition.total)
     scored = [p for p in progress.points if p.total is not None]
@@ -78,11 +81,11 @@ def progress_chart(data: ProgressChartData) -> Chart:
             for i, b in enumerate(bands.bands)
         ]  # fmt: skip
         tints = list(BAND_TINTS[: len(rows)])
-        band_data = inline(rows)
+        band_data = datasets.add(rows)
         layers.append(
             alt.Chart(band_data).mark_rect(opacity=0.9).encode(
                 y=alt.Y("from:Q", scale=y_scale, title=f"{definition.short_name} total"),
-                y2="to:Q",
+                y2=alt.Y2("to:Q"),
                 fill=alt.Fill(
                     "band:N", scale=alt.Scale(domain=[r["band"] for r in rows],
                                               range=tints if worse_higher else tints[::-1]),
@@ -92,7 +95,9 @@ def progress_chart(data: ProgressChartData) -> Chart:
         )  # fmt: skip
         layers.append(
             alt.Chart(band_data).mark_text(align="right", dx=-4, fontSize=11, color="#333")
-            .encode(y=alt.Y("middle:Q", scale=y_scale), x=alt.value(WIDTH), text="band:N")
+            .encode(
+                y=alt.Y("middle:Q", scale=y_scale), x=x_at(WIDTH), text=alt.Text("band:N")
+            )
         )  # fmt: skip
     rc = progress.reliable_change
     if rc is not None and scored:
@@ -101,9 +106,9 @@ def progress_chart(data: ProgressChartData) -> Chart:
         band = {"from": max(low, base - rc.minimum_change),
                 "to": min(high, base + rc.minimum_change)}  # fmt: skip
         layers.append(
-            alt.Chart(inline([band]))
+            alt.Chart(datasets.add([band]))
             .mark_rect(color=GREY, opacity=0.25, stroke=BLACK, strokeOpacity=0.6, strokeDash=[2, 3])
-            .encode(y=alt.Y("from:Q", scale=y_scale), y2="to:Q")
+            .encode(y=alt.Y("from:Q", scale=y_scale), y2=alt.Y2("to:Q"))
         )
     cutoff = progress.cutoff
     if cutoff is not None:
@@ -111,14 +116,14 @@ def progress_chart(data: ProgressChartData) -> Chart:
             f"Clinical cut-off ({data.view.population}): {cutoff.comparison} {number(cutoff.value)}"
         )
         layers.append(
-            alt.Chart(inline([{"value": cutoff.value, "label": text}]))
+            alt.Chart(datasets.add([{"value": cutoff.value, "label": text}]))
             .mark_rule(color=BLACK, strokeDash=[6, 4], strokeWidth=1.5)
             .encode(y=alt.Y("value:Q", scale=y_scale))
         )  # fmt: skip
         layers.append(
-            alt.Chart(inline([{"value": cutoff.value, "label": text}]))
+            alt.Chart(datasets.add([{"value": cutoff.value, "label": text}]))
             .mark_text(align="left", dx=4, dy=-7, fontSize=11, color=BLACK)
-            .encode(y=alt.Y("value:Q", scale=y_scale), x=alt.value(0), text="label:N")
+            .encode(y=alt.Y("value:Q", scale=y_scale), x=x_at(0), text=alt.Text("label:N"))
         )  # fmt: skip
     marker = alt.Color(
         "marker:N", title=None, scale=alt.Scale(domain=marker_domain, range=marker_colours)
@@ -130,7 +135,7 @@ def progress_chart(data: ProgressChartData) -> Chart:
         {"session": p.session, "total": p.total, "marker": _LABELS[p.reliable_change]}
         for p in scored
     ]
-    line = alt.Chart(inline(points))
+    line = alt.Chart(datasets.add(points))
     layers.append(
         line.mark_line(color=BLACK, strokeWidth=1.5).encode(x=x, y=alt.Y("total:Q", scale=y_scale))
     )
@@ -144,14 +149,14 @@ def progress_chart(data: ProgressChartData) -> Chart:
         if isinstance(a.evidence.get("session"), int)
     ]
     if alerts:
-        flagged = alt.Chart(inline(alerts))
+        flagged = alt.Chart(datasets.add(alerts))
         layers.append(
             flagged.mark_point(filled=True, size=110, opacity=1)
-            .encode(x=x, y=alt.value(10), color=marker, shape=shape)
+            .encode(x=x, y=y_at(10), color=marker, shape=shape)
         )  # fmt: skip
         layers.append(
             flagged.mark_text(dy=-12, fontSize=10, color=BLACK)
-            .encode(x=x, y=alt.value(10), text="kind:N")
+            .encode(x=x, y=y_at(10), text=alt.Text("kind:N"))
         )  # fmt: skip
     title, description = _words(data, scored, alerts)
     subtitle = (
@@ -162,7 +167,7 @@ def progress_chart(data: ProgressChartData) -> Chart:
         width=WIDTH, height=HEIGHT, title=alt.Title(title, subtitle=subtitle),
         description=description,
     ).configure(**CONFIG)  # fmt: skip
-    return Chart(chart.to_dict(validate=False), title, description)
+    return Chart(datasets.specification(chart), title, description)
 
 
 def progress_parts(data: ProgressChartData) -> tuple[object, ...]:

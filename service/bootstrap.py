@@ -9,11 +9,13 @@ from service.app.administrations import Administrations
 from service.app.alerting import Alerts
 from service.app.auth import Authenticator
 from service.app.batches import BatchReads
+from service.app.charts import ChartData
 from service.app.corrections import Corrections
 from service.app.insights import Insights
 from service.app.instruments import InstrumentService
 from service.app.records import Records
 from service.app.smart import TokenEndpoint
+from service.app.view_links import ViewLinks
 from service.app.webhook_delivery import DeliveryWorker
 from service.app.webhooks import Webhooks
 from service.domain.instruments.catalogue import load_catalogue
@@ -39,6 +41,8 @@ class Services:
     webhooks: Webhooks
     corrections: Corrections
     delivery: DeliveryWorker
+    charts: ChartData
+    view_links: ViewLinks
 
     def close(self) -> None:
         self.database.close()
@@ -50,6 +54,7 @@ def build_services(settings: Settings) -> Services:
     database = open_database(settings.database_url, settings.db_pool_size)
     transact = StoreTransact(database)
     rules = settings.clinical_rules
+    insights = Insights(transact, instruments, rules)
     return Services(
         settings=settings,
         database=database,
@@ -58,7 +63,7 @@ def build_services(settings: Settings) -> Services:
         authenticator=Authenticator(transact, settings.api_key_cache_seconds),
         records=Records(transact),
         administrations=Administrations(transact, instruments, rules),
-        insights=Insights(transact, instruments, rules),
+        insights=insights,
         alerts=Alerts(transact),
         batches=BatchReads(transact),
         tokens=TokenEndpoint(transact),
@@ -73,4 +78,6 @@ def build_services(settings: Settings) -> Services:
             ),
             poll_seconds=settings.webhook_poll_seconds,
         ),
+        charts=ChartData(transact, instruments, insights, rules),
+        view_links=ViewLinks(transact),
     )

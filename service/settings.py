@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         description="Base of canonical URLs of Rapport's Questionnaires and code systems",
         pattern=r"^https?://\S+[^/]$",
     )
+    frame_ancestors: str = Field(
+        default="'none'",
+        description="CSP frame-ancestors of the dyad page (view links): the EHR origins "
+        "allowed to embed it in an iframe, space-separated; 'none' forbids framing",
+        pattern=r"^[^;,\r\n]+$",
+    )
     public_url: str | None = Field(
         default=None,
         description=(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,17 +20,20 @@ from service.api.fhir import routes as fhir
 from service.api.graphql.router import graphql_router
 from service.api.observe import METRICS_PATH, Observer, RouteTemplates
 from service.api.openapi import build_openapi, operation_id
+from service.api.page.access_log import HIDE_VIEW_TOKENS
 from service.api.rest.fast_lane import FastLane
 from service.api.rest.problems import add_problem_handlers
 from service.api.rest.routes import (
     administrations,
     alerts,
+    charts,
     dyads,
     health,
     insights,
     instruments,
     people,
     smart,
+    view,
     webhooks,
 )  # fmt: skip
 from service.bootstrap import Services, build_services
@@ -115,6 +119,8 @@ def create_app(
     )
     add_docs(app, "Rapport")
     add_problem_handlers(app)
+    # View links are credentials: their tokens never reach the access log.
+    logging.getLogger("uvicorn.access").addFilter(HIDE_VIEW_TOKENS)
     # Routers are matched in order, at about 2 us per route passed: /graphql first saves its
     # requests a walk past every REST route (~65 us), for ~3 us on the others
     # (bench/README.md); then the busiest REST routes: storing administrations, scoring.
@@ -128,6 +134,8 @@ def create_app(
     app.include_router(smart.router)
     app.include_router(webhooks.router)
     app.include_router(administrations.router)
+    app.include_router(charts.router)
+    app.include_router(view.router)
     app.include_router(fhir.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.body_limit = settings.max_body_bytes

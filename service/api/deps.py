@@ -15,9 +15,11 @@ from fastapi.security.base import SecurityBase
 from service.app.administrations import Administrations
 from service.app.alerting import Alerts
 from service.app.auth import require
+from service.app.charts import ChartData
 from service.app.insights import Insights
 from service.app.instruments import InstrumentService
 from service.app.records import Records
+from service.app.view_links import ViewLinks
 from service.bootstrap import Services
 from service.domain.errors import Unauthenticated
 from service.domain.records import Principal, Scope
@@ -52,6 +54,14 @@ async def get_insights(request: Request) -> Insights:
 
 async def get_alerts(request: Request) -> Alerts:
     return services_of(request).alerts
+
+
+async def get_charts(request: Request) -> ChartData:
+    return services_of(request).charts
+
+
+async def get_view_links(request: Request) -> ViewLinks:
+    return services_of(request).view_links
 
 
 class ApiKey(SecurityBase):
@@ -99,6 +109,8 @@ RecordsDep = Annotated[Records, Depends(get_records)]
 AdministrationsDep = Annotated[Administrations, Depends(get_administrations)]
 InsightsDep = Annotated[Insights, Depends(get_insights)]
 AlertsDep = Annotated[Alerts, Depends(get_alerts)]
+ChartsDep = Annotated[ChartData, Depends(get_charts)]
+ViewLinksDep = Annotated[ViewLinks, Depends(get_view_links)]
 PrincipalDep = Annotated[Principal, Depends(ApiKey())]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from service.app.audit import audited, record
 from service.app.auth import require
@@ -59,6 +59,9 @@ class Calibration:
     expected_offset: float
     tendency: str | None  # see _tendency
     per_dyad: dict[uuid.UUID, float]  # mean difference per dyad
+    # Per dyad: the number of paired sessions and the SD of their differences (None below
+    # two), for the interval of each dyad's mean (the calibration chart).
+    per_dyad_spread: dict[uuid.UUID, tuple[int, float | None]] = field(default_factory=dict)
 
 
 class Insights:
@@ -183,12 +186,14 @@ def _calibrate(
             by_dyad.setdefault(dyad_id, {}).setdefault(instrument, []).append(observation)
     differences: list[float] = []
     per_dyad: dict[uuid.UUID, float] = {}
+    spread: dict[uuid.UUID, tuple[int, float | None]] = {}
     for dyad_id, forms in by_dyad.items():
         c = {o.session: o.total for o in latest_per_session(forms.get(client.id, []))}
         t = {o.session: o.total for o in latest_per_session(forms.get(therapist.id, []))}
         diffs = [cs - ts for s, cs in c.items() if cs is not None and (ts := t.get(s)) is not None]
         if diffs:
             per_dyad[dyad_id] = round(math.fsum(diffs) / len(diffs), 6)
+            spread[dyad_id] = (len(diffs), agreement([(0, d, 0.0) for d in diffs]).sd)
             differences.extend(diffs)
     summary = agreement([(0, d, 0.0) for d in differences])
     return Calibration(
@@ -201,6 +206,7 @@ def _calibrate(
         expected_offset=rule.expected_offset,
         tendency=_tendency(summary, rule),
         per_dyad=per_dyad,
+        per_dyad_spread=spread,
     )
 
 

@@ -247,6 +247,8 @@ class Store(Protocol):
         self, delivery: Delivery, status_code: int | None, error: str | None,
         retry_at: datetime | None, now: datetime,
     ) -> None: ...  # fmt: skip
+    def view_link_secret(self, tenant_id: uuid.UUID, candidate: str, now: datetime) -> str: ...
+    def existing_view_link_secret(self, tenant_id: uuid.UUID) -> str | None: ...
 
 
 class Transact(Protocol):

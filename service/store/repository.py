@@ -13,6 +13,7 @@ from service.store.queries.clients import ClientQueries
 from service.store.queries.clinical_search import ClinicalSearchQueries
 from service.store.queries.people import ApiKeyRecord, PeopleQueries
 from service.store.queries.summaries import SummaryQueries
+from service.store.queries.view_links import ViewLinkQueries
 from service.store.queries.webhooks import WebhookQueries
 
 __all__ = ["ApiKeyRecord", "SqlStore", "StoredResponse"]
@@ -27,5 +28,6 @@ class SqlStore(
     ClientQueries,
     WebhookQueries,
     ClinicalSearchQueries,
+    ViewLinkQueries,
 ):
     """Implements ``service.app.ports.Store``."""

@@ -302,3 +302,15 @@ class WebhookDeliveryTable(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(TZ)
     delivered_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class ViewLinkSecretTable(Base):
+    """Each tenant's secret for signing view links (service.app.view_links): in the
+    database, so every server process signs and checks links alike. Created at the
+    tenant's first link."""
+
+    __tablename__ = "view_link_secrets"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(TZ)

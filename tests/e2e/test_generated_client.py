@@ -51,7 +51,14 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
     root = tmp_path_factory.mktemp("generated")
     config = root / "config.json"
     # No post-generation hooks: they would run formatters, and nothing here may need a network.
-    config.write_text(json.dumps({"post_hooks": [], "package_name_override": PACKAGE}))
+    # Charts are images: the generator reads them as bytes once told so (its documented
+    # content_type_overrides), as a vendor's configuration would.
+    images = dict.fromkeys(("image/svg+xml", "image/png"), "application/octet-stream")
+    config.write_text(
+        json.dumps(
+            {"post_hooks": [], "package_name_override": PACKAGE, "content_type_overrides": images}
+        )
+    )
     made = subprocess.run(
         [
             sys.executable, "-m", "openapi_python_client", "generate",

@@ -7,7 +7,6 @@ walk FastAPI's route table and how to recognise a problem document or a leaked i
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -140,7 +139,7 @@ class Findings:
 def body_of(response: httpx.Response) -> Any:
     try:
         return response.json()
-    except json.JSONDecodeError:
+    except ValueError:  # not JSON, or not even text (a PNG chart)
         return None
 
 

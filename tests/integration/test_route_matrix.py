@@ -69,6 +69,11 @@ CATALOGUE = "/v1/instruments"
 PHQ9 = {"1": 1, "2": 1, "3": 1, "4": 1, "5": 1, "6": 1, "7": 1, "8": 1, "9": 0}
 ADMINISTRATION = {"instrument": "phq-9", "session": 1, "responses": PHQ9}
 RISK = {"instrument": "phq-9", "session": 2, "responses": PHQ9 | {"9": 2}}  # raises a risk alert
+WAI = {str(i): 4 for i in range(1, 13)}
+ALLIANCE = [  # both sides of the alliance, so the alliance and calibration charts have data
+    {"instrument": "wai-sr", "session": 1, "responses": WAI},
+    {"instrument": "wai-sr-t", "session": 1, "responses": WAI},
+]
 
 HOOK = "http://127.0.0.1:9/matrix"  # the discard port: deliveries fail and are retried later
 Ids = Mapping[str, str]
@@ -105,6 +110,8 @@ WRITES: dict[str, Write] = {
     "POST /v1/administrations/{administration_id}/void": Write(
         lambda ids: {"reason": "entered in error by the matrix"}
     ),
+    # A view link only reads: the read scope creates one.
+    "POST /v1/dyads/{dyad_id}/view-links": Write(lambda ids: {"expires_in": 60}, scope=Scope.READ),
 }
 
 CONTRACT_TODAY = {
@@ -226,8 +233,9 @@ async def created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) ->
 
 
 async def build_world(api: Api, tenant: str, stack: AsyncExitStack) -> World:
-    """A patient, a practitioner, their dyad, a PHQ-9, a webhook and a risk alert (raised by a
-    second PHQ-9 endorsing item 9) with its webhook delivery, all through the public API."""
+    """A patient, a practitioner, their dyad, a PHQ-9, a webhook, a risk alert (raised by a
+    second PHQ-9 endorsing item 9) with its webhook delivery, and a session rated on WAI-SR
+    and WAI-SR-T, all through the public API."""
     client = await stack.enter_async_context(await api.client_for(tenant))
     token = client.headers["Authorization"].removeprefix("Bearer ")
     tag = f"{tenant}-{uuid.uuid4().hex[:8]}"
@@ -243,6 +251,8 @@ async def build_world(api: Api, tenant: str, stack: AsyncExitStack) -> World:
     webhook = await created(client, "/v1/webhooks", {"url": HOOK, "events": ["alert.raised"]})
     await created(client, f"/v1/dyads/{dyad}/administrations", RISK)
     deliveries = await client.get(f"/v1/webhooks/{webhook}/deliveries")
+    for rating in ALLIANCE:
+        await created(client, f"/v1/dyads/{dyad}/administrations", rating)
     alerts = await client.get("/v1/alerts", params={"dyad_id": dyad, "kind": "risk"})
     assert alerts.status_code == 200, f"setup: GET /v1/alerts: {alerts.text}"
     assert alerts.json()["items"], "setup: PHQ-9 item 9 endorsed must raise a risk alert"

@@ -1,5 +1,5 @@
 """The in-memory store's EHR-integration ports: SMART clients, accepted assertion ids,
-access tokens, webhooks and their outbox, FHIR's searches (``FakeStore`` mixes this in;
+access tokens, webhooks and their outbox, view-link secrets, FHIR's searches (``FakeStore`` mixes this in;
 tests/unit/fakes.py says what the fake promises)."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from service.domain.webhooks import Delivery, DeliveryStatus, EventType, Webhook
 
 INTEGRATION_TABLES = (
     "smart_clients", "client_assertions", "access_tokens", "webhooks", "webhook_deliveries",
+    "view_link_secrets",
 )  # fmt: skip
 INTEGRATION_UNIQUE = {"access_tokens": (lambda r: r.prefix,)}
 
@@ -172,6 +173,17 @@ class IntegrationTables:
         retry_at: datetime | None, now: datetime,
     ) -> None:  # fmt: skip
         raise NotImplementedError("the delivery worker is tested against the real store")
+
+    # View links (service/store/queries/view_links.py) ---------------------------------------
+
+    def view_link_secret(self, tenant_id: uuid.UUID, candidate: str, now: datetime) -> str:
+        self._write("view_link_secrets", tenant_id, candidate, or_ignore=True)
+        secret: str = self._t["view_link_secrets"][tenant_id]
+        return secret
+
+    def existing_view_link_secret(self, tenant_id: uuid.UUID) -> str | None:
+        found: str | None = self._t["view_link_secrets"].get(tenant_id)
+        return found
 
     # FHIR search (service/store/queries/clinical_search.py) ---------------------------------
 

@@ -125,7 +125,7 @@ class Authenticator:
         if parts is None:
             raise Unauthenticated("The bearer token is not a Rapport API key.")
         prefix, secret = parts
-        key = await self._transact(lambda store: store.find_api_key(prefix))
+        key = await self._transact(lambda store: store.find_api_key(prefix), read_only=True)
         if key is None or key.revoked or not hmac.compare_digest(key.secret_hash, _hash(secret)):
             raise Unauthenticated("The bearer token is unknown or revoked.")
         principal = Principal(key.tenant_id, key.id, key.scopes)

@@ -96,7 +96,9 @@ class Insights:
             record(store, principal, "progress.read", "dyad", dyad_id)
             return view
 
-        return await audited(self._transact, principal, "progress.read", "dyad", dyad_id, work)
+        return await audited(
+            self._transact, principal, "progress.read", "dyad", dyad_id, work, read_only=True
+        )
 
     async def concordance(
         self, principal: Principal, dyad_id: uuid.UUID, instrument: str
@@ -125,7 +127,9 @@ class Insights:
             record(store, principal, "concordance.read", "dyad", dyad_id)
             return view
 
-        return await audited(self._transact, principal, "concordance.read", "dyad", dyad_id, work)
+        return await audited(
+            self._transact, principal, "concordance.read", "dyad", dyad_id, work, read_only=True
+        )
 
     async def calibration(
         self, principal: Principal, practitioner_id: uuid.UUID
@@ -148,7 +152,7 @@ class Insights:
 
         return await audited(
             self._transact, principal, "calibration.read", "practitioner", practitioner_id,
-            work, slow=True,
+            work, read_only=True,
         )  # fmt: skip
 
     def _pair(

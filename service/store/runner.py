@@ -1,15 +1,26 @@
-"""Bind the repository to the database: the ``Transact`` the use cases are given."""
+"""The one owner of the transaction: the ``Transact`` the use cases are given.
+
+``await transact(work)`` runs ``work(store)`` in one write transaction (service/store/
+database.py): every write happens when it is called, later reads of the same unit of work
+see it, and the whole unit commits when ``work`` returns or rolls back when it raises.
+
+``await transact(work, read_only=True)`` runs it on a reader (on SQLite beside the one
+writer, never waiting for it). A read of patient data is audited: the audit events it records
+are kept and written by one write transaction after the read, and the result is released only
+once they are committed, so no access goes unrecorded.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from service.app.ports import Store
 from service.domain.errors import Conflict, Unavailable
+from service.domain.records import AuditEvent
 from service.store.database import Database
 from service.store.repository import SqlStore
 
@@ -20,16 +31,34 @@ class StoreTransact:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    async def __call__(self, work: Callable[[Store], T], /, *, slow: bool = False) -> T:
-        def in_transaction(connection: Connection) -> T:
-            store = SqlStore(connection)
-            result = work(store)
-            store.flush(last=True)  # the deferred writes, before the transaction commits
-            return result
-
+    async def __call__(self, work: Callable[[Store], T], /, *, read_only: bool = False) -> T:
         try:
-            return await self._database.run(in_transaction, slow=slow)
+            if not read_only:
+                return await self._database.write(lambda c: work(SqlStore(c)))
+            events: list[AuditEvent] = []
+            result = await self._database.read(lambda c: work(_ReadStore(c, events)))
+            if events:
+                await self._database.write(lambda c: SqlStore(c).record_many(events))
+            return result
         except IntegrityError as exc:
             raise Conflict("The request conflicts with data stored at the same time.") from exc
         except OperationalError as exc:  # connection lost, database locked: worth a retry
             raise Unavailable("The database did not answer; retry shortly.") from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise Unavailable("The database did not answer; retry shortly.") from exc
+            raise
+
+
+class _ReadStore(SqlStore):
+    """The store of a read-only unit of work: audit events are kept for the writer."""
+
+    def __init__(self, connection: Connection, events: list[AuditEvent]) -> None:
+        super().__init__(connection)
+        self._events = events
+
+    def record(self, event: AuditEvent) -> None:
+        self._events.append(event)
+
+    def record_many(self, events: Sequence[AuditEvent]) -> None:
+        self._events.extend(events)

@@ -3,73 +3,38 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, Select, insert, select
 
 from service.domain.concordance import Rated
 from service.domain.instruments.model import Respondent
 from service.domain.progress import Observation
 from service.domain.records import Administration
-from service.store.prepared import Prepared
 from service.store.queries.base import Queries, administrations, dyads, owned, page, sessions
 
 _SESSION_NAMESPACE = uuid.UUID("6f1d2a52-5b1e-4bb5-9d8a-3f5e2f1c9a10")
-# The write path and the scored series run prepared statements (service/store/prepared.py):
-# every stored administration runs these, and alert evaluation reads the series.
-_INSERT_ADMINISTRATION = Prepared(insert(administrations))
-_INSERT_SESSION = {
-    "postgresql": Prepared(postgresql.insert(sessions).on_conflict_do_nothing()),
-    "sqlite": Prepared(sqlite.insert(sessions).on_conflict_do_nothing()),
-}
 _A = administrations
-_SERIES = select(
-    _A.c.id, _A.c.instrument, _A.c.session_number, _A.c.completed_at, _A.c.total,
-    _A.c.scale_scores,
-).where(_A.c.tenant_id == bindparam("tenant_id"), _A.c.dyad_id == bindparam("dyad_id"))  # fmt: skip
-# Alert evaluation reads one instrument's totals on every stored administration.
-_SERIES_TOTALS = Prepared(
-    _SERIES.with_only_columns(_A.c.id, _A.c.session_number, _A.c.completed_at, _A.c.total)
-    .where(_A.c.instrument == bindparam("instrument"))
-    .order_by(_A.c.id)
-)  # fmt: skip
 
 
-class _OfInstruments:
-    """A scored-rows query restricted to some instruments: prepared for one instrument or a
-    client form with its pair (parameters ``i0``, ``i1``), through Core for any other count."""
-
-    def __init__(self, query: Select[Any]) -> None:
-        self._query = query
-        self._prepared = {
-            n: Prepared(query.where(_A.c.instrument.in_([bindparam(f"i{i}") for i in range(n)]))
-                        .order_by(_A.c.id))
-            for n in (1, 2)
-        }  # fmt: skip
-
-    def rated(
-        self, connection: Connection, params: dict[str, Any], instruments: Sequence[str]
-    ) -> list[tuple[str, Rated]]:
-        """Oldest first, each as (instrument, its total and subscale scores)."""
-        params = params | {f"i{i}": name for i, name in enumerate(instruments)}
-        prepared = self._prepared.get(len(instruments))
-        if prepared is not None:
-            rows: Sequence[Sequence[Any]] = prepared.rows(connection, params)
-        else:
-            query = self._query.where(_A.c.instrument.in_(instruments)).order_by(_A.c.id)
-            rows = connection.execute(query, params).all()
-        return [
-            (instrument, Rated(Observation(id_, session, completed_at, total), scale_scores))
-            for id_, instrument, session, completed_at, total, scale_scores in rows
-        ]
+def _scored(tenant_id: uuid.UUID, dyad_id: uuid.UUID) -> Select[Any]:
+    """One dyad's scored administrations: what the statistics read."""
+    return (
+        owned(_A, tenant_id)
+        .with_only_columns(_A.c.id, _A.c.instrument, _A.c.session_number, _A.c.completed_at,
+                           _A.c.total, _A.c.scale_scores)
+        .where(_A.c.dyad_id == dyad_id)
+    )  # fmt: skip
 
 
-_OBSERVATIONS = _OfInstruments(_SERIES)
-# A client form and its therapist form in one session (alert evaluation of an alliance form).
-_SESSION_RATINGS = _OfInstruments(_SERIES.where(_A.c.session_number == bindparam("session")))
+def _rated(rows: Iterable[Sequence[Any]]) -> list[tuple[str, Rated]]:
+    """Scored rows as (instrument, its total and subscale scores)."""
+    return [
+        (instrument, Rated(Observation(id_, session, completed_at, total), scale_scores))
+        for id_, instrument, session, completed_at, total, scale_scores in rows
+    ]
 
 
 class AdministrationQueries(Queries):
@@ -79,21 +44,18 @@ class AdministrationQueries(Queries):
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, number: int, now: datetime
     ) -> uuid.UUID:
         """The session's id, creating the session when first named (safe under races: its
-        id is derived from the dyad and number, and a second insert does nothing). Written
-        with the transaction's deferred writes."""
+        id is derived from the dyad and number, and a second insert does nothing)."""
         session_id = uuid.uuid5(_SESSION_NAMESPACE, f"{dyad_id}:{number}")
-        self._later(
-            _INSERT_SESSION[self._c.dialect.name],
+        self._c.execute(
+            self._insert(sessions).on_conflict_do_nothing(),
             {"id": session_id, "tenant_id": tenant_id, "dyad_id": dyad_id, "number": number,
              "created_at": now},
         )  # fmt: skip
         return session_id
 
     def add_administration(self, a: Administration, session_id: uuid.UUID) -> None:
-        """Written with the transaction's deferred writes: reads of the dyad's series in the
-        same transaction do not see it (alert evaluation adds it itself)."""
-        self._later(
-            _INSERT_ADMINISTRATION,
+        self._c.execute(
+            insert(administrations),
             {
                 "id": a.id,
                 "tenant_id": a.tenant_id,
@@ -136,24 +98,30 @@ class AdministrationQueries(Queries):
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instruments: Sequence[str]
     ) -> list[tuple[str, Rated]]:
         """Scored history of some instruments in one dyad, oldest first."""
-        params = {"tenant_id": tenant_id, "dyad_id": dyad_id}
-        return _OBSERVATIONS.rated(self._c, params, instruments)
+        query = _scored(tenant_id, dyad_id).where(_A.c.instrument.in_(instruments))
+        return _rated(self._c.execute(query.order_by(_A.c.id)))
 
     def series(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str
     ) -> list[Observation]:
         """Scored history of one instrument in one dyad, oldest first, without subscales."""
-        rows = _SERIES_TOTALS.rows(
-            self._c, {"tenant_id": tenant_id, "dyad_id": dyad_id, "instrument": instrument}
+        query = (
+            owned(_A, tenant_id)
+            .with_only_columns(_A.c.id, _A.c.session_number, _A.c.completed_at, _A.c.total)
+            .where(_A.c.dyad_id == dyad_id, _A.c.instrument == instrument)
+            .order_by(_A.c.id)
         )
-        return [Observation(*row) for row in rows]
+        return [Observation(*row) for row in self._c.execute(query)]
 
     def session_ratings(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, session: int, instruments: Sequence[str]
     ) -> list[tuple[str, Rated]]:
-        """The scored administrations of some instruments in one session, oldest first."""
-        params = {"tenant_id": tenant_id, "dyad_id": dyad_id, "session": session}
-        return _SESSION_RATINGS.rated(self._c, params, instruments)
+        """The scored administrations of some instruments in one session, oldest first
+        (through the index on the dyad's sessions: the dyad's other sessions are not read)."""
+        query = _scored(tenant_id, dyad_id).where(
+            _A.c.session_number == session, _A.c.instrument.in_(instruments)
+        )
+        return _rated(self._c.execute(query.order_by(_A.c.id)))
 
     def practitioner_totals(
         self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, instruments: Sequence[str]

@@ -113,6 +113,7 @@ class AdministrationTable(Base):
     __table_args__ = (
         Index("ix_administrations_dyad_id_id", "dyad_id", "id"),
         Index("ix_administrations_dyad_id_instrument", "dyad_id", "instrument"),
+        Index("ix_administrations_dyad_id_session_number_id", "dyad_id", "session_number", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

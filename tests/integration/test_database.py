@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Connection, RootTransaction
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from service.domain.errors import Unavailable
 from service.domain.ids import new_id
@@ -87,6 +87,14 @@ async def test_a_write_happens_when_called_and_the_unit_of_work_reads_it(
         return _count(connection) == 1, store.patient(tenant.id, patient.id) == patient
 
     assert await database.write(work) == (True, True)
+
+
+async def test_a_read_cannot_write(database: Database) -> None:
+    """Read-only work runs in a read-only transaction (on SQLite a query-only connection:
+    the one writer stays the only one)."""
+    with pytest.raises(DBAPIError, match=r"(?i)read-?only"):
+        await database.read(_add_then(False, "from-a-reader"))
+    assert await database.read(_count) == 0
 
 
 async def test_failures_in_a_group_of_concurrent_writes_roll_back_alone(
@@ -236,8 +244,7 @@ async def test_sqlite_is_durable_with_one_writer_and_readers_that_cannot_write(
     sqlite_url: str,
 ) -> None:
     """WAL with synchronous=FULL: an acknowledged write survives a power loss (issue 3);
-    foreign keys on; savepoint sub-journals in memory. Readers are query-only, so the one
-    writer stays the only one."""
+    foreign keys on; savepoint sub-journals in memory; readers query-only."""
     migrated(sqlite_url)
     database = open_database(sqlite_url)
 
@@ -247,8 +254,6 @@ async def test_sqlite_is_durable_with_one_writer_and_readers_that_cannot_write(
 
     try:
         written, read = await database.write(pragmas), await database.read(pragmas)
-        with pytest.raises(OperationalError, match="readonly"):
-            await database.read(_add_then(False, "from-a-reader"))
     finally:
         database.close()
     # synchronous 2 = FULL; temp_store 2 = MEMORY (sqlite.org/pragma.html)

@@ -4,10 +4,12 @@
 database.py): every write happens when it is called, later reads of the same unit of work
 see it, and the whole unit commits when ``work`` returns or rolls back when it raises.
 
-``await transact(work, read_only=True)`` runs it on a reader (on SQLite beside the one
-writer, never waiting for it). A read of patient data is audited: the audit events it records
-are kept and written by one write transaction after the read, and the result is released only
-once they are committed, so no access goes unrecorded.
+``await transact(work, read_only=True)`` marks work that writes nothing but audit events. On
+SQLite it runs on a reader connection, beside the one writer and never waiting for it; the
+audit events it records are kept and written by one write transaction after the read, and the
+result is released only once they are committed, so no access goes unrecorded. PostgreSQL
+needs no such split (its readers never wait for writers): there the read and its audit events
+are one transaction, as any other unit of work.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ T = TypeVar("T")
 class StoreTransact:
     def __init__(self, database: Database) -> None:
         self._database = database
+        self._separate_reads = database.dialect == "sqlite"
 
     async def __call__(self, work: Callable[[Store], T], /, *, read_only: bool = False) -> T:
         try:
-            if not read_only:
+            if not (read_only and self._separate_reads):
                 return await self._database.write(lambda c: work(SqlStore(c)))
             events: list[AuditEvent] = []
             result = await self._database.read(lambda c: work(_ReadStore(c, events)))

@@ -2,9 +2,8 @@
 
 Serves ``create_app`` with the settings ``rapport serve`` uses (uvloop, httptools, no access
 log), from the ``RAPPORT_*`` environment, with one ``cProfile.Profile`` on the event-loop
-thread and one on the database side: the SQLite commit thread (``SqliteDatabase._committer``;
-SQLite's statements run on the event loop, in the loop's profile),
-or every PostgreSQL transaction on its worker thread (``PostgresDatabase._transaction``).
+thread and one per database thread (service/store/database.py: SQLite's writer thread and
+reader threads, PostgreSQL's worker threads), merged into one database profile.
 When the server stops (SIGINT or SIGTERM) it writes ``<out>/loop.prof`` and
 ``<out>/database.prof`` (``pstats`` files) and prints the top functions of each by own time
 and by cumulative time. cProfile slows Python down (roughly 1.5-2x), so read the shares, not
@@ -33,35 +32,30 @@ import uvicorn
 
 from service.store import database as dbmod
 
-_database_profile = cProfile.Profile()
 _lock = threading.Lock()
 
 
-def _patch_database() -> None:
-    committer = dbmod.SqliteDatabase._committer
-    transaction = dbmod.PostgresDatabase._transaction
+def _profiled(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` under its thread's own profiler (the profiles are merged at the end)."""
 
-    def profiled_committer(self: dbmod.SqliteDatabase) -> None:
-        _database_profile.enable()
-        try:
-            committer(self)
-        finally:
-            _database_profile.disable()
-
-    def profiled_transaction(
-        self: dbmod.PostgresDatabase, connection: Any, work: Callable[[Any], Any]
-    ) -> Any:
-        # One profiler for all worker threads: enable/disable around each transaction, one
-        # thread at a time would serialise them, so each thread gets its own and they merge.
+    def profiled(*args: Any, **kwargs: Any) -> Any:
         profile = _thread_profile()
         profile.enable()
         try:
-            return transaction(self, connection, work)
+            return method(*args, **kwargs)
         finally:
             profile.disable()
 
-    dbmod.SqliteDatabase._committer = profiled_committer  # type: ignore[method-assign]
-    dbmod.PostgresDatabase._transaction = profiled_transaction  # type: ignore[method-assign]
+    return profiled
+
+
+def _patch_database() -> None:
+    """Every database thread: SQLite's writer and readers, PostgreSQL's workers."""
+    sqlite, postgres = dbmod.SqliteDatabase, dbmod.PostgresDatabase
+    sqlite._write_loop = _profiled(sqlite._write_loop)  # type: ignore[method-assign]
+    sqlite._read = _profiled(sqlite._read)  # type: ignore[method-assign]
+    postgres._write = _profiled(postgres._write)  # type: ignore[method-assign]
+    postgres._read = _profiled(postgres._read)  # type: ignore[method-assign]
 
 
 _local = threading.local()
@@ -111,7 +105,7 @@ def main() -> int:
         loop_profile.disable()
     loop_profile.dump_stats(args.out / "loop.prof")
     report = [_report(pstats.Stats(loop_profile), "event loop thread", args.top)]
-    database = [p for p in (_database_profile, *_thread_profiles) if p.getstats()]
+    database = [p for p in _thread_profiles if p.getstats()]
     if database:
         merged = pstats.Stats(database[0])
         for p in database[1:]:

@@ -32,7 +32,7 @@ async def read_one(
         record(store, principal, action, kind, object_id)
         return found
 
-    return await audited(transact, principal, action, kind, object_id, work)
+    return await audited(transact, principal, action, kind, object_id, work, read_only=True)
 
 
 async def read_page(
@@ -49,4 +49,4 @@ async def read_page(
         record(store, principal, action, kind, None)
         return page
 
-    return await audited(transact, principal, action, kind, None, work)
+    return await audited(transact, principal, action, kind, None, work, read_only=True)

@@ -154,7 +154,8 @@ class Administrations:
                 raise
             # Lost a race with a concurrent request holding the same key: replay its answer.
             stored = await self._transact(
-                lambda store: store.stored_response(principal.tenant_id, idempotency_key)
+                lambda store: store.stored_response(principal.tenant_id, idempotency_key),
+                read_only=True,
             )
             if stored is None:
                 raise
@@ -186,8 +187,9 @@ class Administrations:
             return page
 
         return await audited(
-            self._transact, principal, "administration.list", "dyad", dyad_id, work
-        )
+            self._transact, principal, "administration.list", "dyad", dyad_id, work,
+            read_only=True,
+        )  # fmt: skip
 
     def _check(self, new: NewAdministration) -> InstrumentDefinition:
         definition = self._instruments.get(new.instrument)

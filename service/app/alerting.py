@@ -237,5 +237,5 @@ class Alerts:
         def work(store: Store) -> dict[uuid.UUID, Patient]:
             return store.patients_of_dyads(principal.tenant_id, dyads)
 
-        patients = await self._transact(work) if dyads else {}
+        patients = await self._transact(work, read_only=True) if dyads else {}
         return [(a, patients.get(a.dyad_id)) for a in alerts]

@@ -57,12 +57,12 @@ def record(
 
 async def audited(
     transact: Transact, principal: Principal, action: str, object_type: str,
-    object_id: object, work: Callable[[Store], T], *, slow: bool = False,
+    object_id: object, work: Callable[[Store], T], *, read_only: bool = False,
 ) -> T:  # fmt: skip
     """Run ``work``; if it fails with an expected error, audit the failure, then re-raise.
-    ``slow``: see ``Transact``."""
+    ``read_only``: see ``Transact``."""
     try:
-        return await transact(work, slow=slow)
+        return await transact(work, read_only=read_only)
     except DomainError as error:
         outcome = next((o for kind, o in _OUTCOMES if isinstance(error, kind)), None)
         if outcome is None:

@@ -140,7 +140,7 @@ class Authenticator:
         if parts is None:
             raise Unauthenticated("The bearer token is not a Rapport API key or access token.")
         prefix, secret = parts
-        key = await self._transact(lambda store: store.find_api_key(prefix))
+        key = await self._transact(lambda store: store.find_api_key(prefix), read_only=True)
         if key is None or key.revoked or not hmac.compare_digest(key.secret_hash, _hash(secret)):
             raise Unauthenticated("The bearer token is unknown or revoked.")
         return Principal(key.tenant_id, key.id, key.scopes), now + self._cache_seconds
@@ -149,7 +149,9 @@ class Authenticator:
         parts = token.split("_", 2)
         if len(parts) != 3:
             raise Unauthenticated("The bearer token is not a Rapport access token.")
-        found = await self._transact(lambda store: store.find_access_token(parts[1]))
+        found = await self._transact(
+            lambda store: store.find_access_token(parts[1]), read_only=True
+        )
         left = 0.0 if found is None else (found.expires_at - datetime.now(UTC)).total_seconds()
         if (
             found is None

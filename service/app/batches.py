@@ -39,7 +39,7 @@ class BatchReads:
             _audit(store, principal, "patient.read", "patient", found)
             return found
 
-        return await self._transact(work)
+        return await self._transact(work, read_only=True)
 
     async def practitioners(
         self, principal: Principal, ids: Sequence[uuid.UUID]
@@ -51,7 +51,7 @@ class BatchReads:
             _audit(store, principal, "practitioner.read", "practitioner", found)
             return found
 
-        return await self._transact(work)
+        return await self._transact(work, read_only=True)
 
     async def dyads(self, principal: Principal, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Dyad]:
         await require(self._transact, principal, Scope.READ, "dyad.read")
@@ -61,7 +61,7 @@ class BatchReads:
             _audit(store, principal, "dyad.read", "dyad", found)
             return found
 
-        return await self._transact(work)
+        return await self._transact(work, read_only=True)
 
     async def administrations(
         self, principal: Principal, dyad_ids: Sequence[uuid.UUID]
@@ -75,7 +75,7 @@ class BatchReads:
             _audit(store, principal, "administration.list", "dyad", grouped)
             return grouped
 
-        return await self._transact(work)
+        return await self._transact(work, read_only=True)
 
     async def alerts(
         self, principal: Principal, dyad_ids: Sequence[uuid.UUID],
@@ -90,7 +90,7 @@ class BatchReads:
             _audit(store, principal, "alert.list", "dyad", grouped)
             return grouped
 
-        return await self._transact(work)
+        return await self._transact(work, read_only=True)
 
 
 def _audit(

@@ -99,7 +99,9 @@ class Insights:
             record(store, principal, "progress.read", "dyad", dyad_id)
             return view
 
-        return await audited(self._transact, principal, "progress.read", "dyad", dyad_id, work)
+        return await audited(
+            self._transact, principal, "progress.read", "dyad", dyad_id, work, read_only=True
+        )
 
     async def concordance(
         self, principal: Principal, dyad_id: uuid.UUID, instrument: str
@@ -128,7 +130,9 @@ class Insights:
             record(store, principal, "concordance.read", "dyad", dyad_id)
             return view
 
-        return await audited(self._transact, principal, "concordance.read", "dyad", dyad_id, work)
+        return await audited(
+            self._transact, principal, "concordance.read", "dyad", dyad_id, work, read_only=True
+        )
 
     async def calibration(
         self, principal: Principal, practitioner_id: uuid.UUID
@@ -151,7 +155,7 @@ class Insights:
 
         return await audited(
             self._transact, principal, "calibration.read", "practitioner", practitioner_id,
-            work, slow=True,
+            work, read_only=True,
         )  # fmt: skip
 
     def _pair(

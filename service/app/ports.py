@@ -254,9 +254,10 @@ class Store(Protocol):
 class Transact(Protocol):
     """Run work in one transaction: commit on return, roll back on any exception.
 
-    A unique-constraint violation surfaces as ``Conflict``. ``slow`` marks work that may
-    run for tens of milliseconds (a practitioner's calibration): where transactions run on
-    the event loop (SQLite), it runs off the loop instead.
+    A unique-constraint violation surfaces as ``Conflict``, an unreachable database as
+    ``Unavailable``. ``read_only`` marks work that writes nothing but audit events: it runs
+    beside the writes (on SQLite it never waits for the one writer), and the audit events it
+    records are committed before its result is returned.
     """
 
-    async def __call__(self, work: Callable[[Store], T], /, *, slow: bool = False) -> T: ...
+    async def __call__(self, work: Callable[[Store], T], /, *, read_only: bool = False) -> T: ...

@@ -194,4 +194,6 @@ class Records:
             record(store, principal, "dyad.read", "dyad", found[0].id)
             return found[0]
 
-        return await audited(self._transact, principal, "dyad.read", "dyad", None, work)
+        return await audited(
+            self._transact, principal, "dyad.read", "dyad", None, work, read_only=True
+        )

@@ -210,7 +210,9 @@ class TokenEndpoint:
             raise OAuthError("invalid_client", "The client assertion is not a JWT.", 401) from exc
         if header.get("alg") not in ALGORITHMS:
             raise OAuthError("invalid_client", f"The assertion must be signed {ALGORITHMS}.", 401)
-        client = await self._transact(lambda store: store.find_smart_client(client_id))
+        client = await self._transact(
+            lambda store: store.find_smart_client(client_id), read_only=True
+        )
         if client is None or client.revoked_at is not None:
             raise OAuthError("invalid_client", "The client is unknown or revoked.", 401)
         token = await self._signed(assertion, client, header.get("kid"))

@@ -71,6 +71,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
             )
         _command(connection, "upgrade", revision)
+        if connection.dialect.name == "sqlite":
+            # Statistics for the query planner, refreshed at every start (`rapport serve`
+            # migrates first). Bounded by PRAGMA analysis_limit (engine.py) whatever the
+            # size of the file; PostgreSQL's autovacuum keeps its own.
+            connection.exec_driver_sql("ANALYZE")
 
 
 def downgrade(engine: Engine, revision: str) -> None:

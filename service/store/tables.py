@@ -116,6 +116,7 @@ class AdministrationTable(Base):
     __table_args__ = (
         Index("ix_administrations_dyad_id_id", "dyad_id", "id"),
         Index("ix_administrations_dyad_id_instrument", "dyad_id", "instrument"),
+        Index("ix_administrations_dyad_id_session_number_id", "dyad_id", "session_number", "id"),
         # FHIR search by time (migration 0005_fhir).
         Index("ix_administrations_tenant_id_completed_at_id", "tenant_id", "completed_at", "id"),
         Index(

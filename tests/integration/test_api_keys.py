@@ -43,7 +43,7 @@ async def _audit_events(api: Api, tenant_name: str) -> list[Any]:
         assert tenant is not None
         return list(store.audit_events(tenant.id))
 
-    return await api.services.database.run(read)
+    return await api.services.database.read(read)
 
 
 async def test_a_revoked_key_is_refused_once_the_cache_expires(
@@ -121,10 +121,10 @@ async def test_the_key_cache_forgets_expired_tokens_before_live_ones(
     """A full cache first drops what has expired; a live key stays cached (no lookup)."""
     lookups = 0
 
-    async def counting(work: Any) -> Any:
+    async def counting(work: Any, *, read_only: bool = False) -> Any:
         nonlocal lookups
         lookups += 1
-        return await api.services.transact(work)
+        return await api.services.transact(work, read_only=read_only)
 
     authenticator = auth.Authenticator(counting, cache_seconds=CACHE_SECONDS, cache_limit=2)
     old, live, new = [await api.token(f"clinic-{n}") for n in "abc"]

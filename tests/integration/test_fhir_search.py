@@ -476,7 +476,7 @@ async def test_reads_need_the_read_scope_and_are_audited(api: Api) -> None:
         assert tenant is not None
         return [(e.action, e.outcome, e.object_id) for e in store.audit_events(tenant.id)]
 
-    trail = await api.services.database.run(events)
+    trail = await api.services.database.read(events)
     assert ("administration.read", "success", created["id"]) in trail
     assert ("administration.search", "success", clinic.patient) in trail
     assert ("administration.read", "denied", "read") in trail  # the scope it lacked

@@ -268,7 +268,7 @@ async def test_every_access_to_patient_data_is_audited(api: Api) -> None:
     await client.get(f"/v1/patients/{uuid.uuid4()}")
     await reader.post("/v1/patients", json={"external_id": "A-2"})
 
-    events = await api.services.database.run(lambda c: _audit_events_of(SqlStore(c), "clinic-a"))
+    events = await api.services.database.read(lambda c: _audit_events_of(SqlStore(c), "clinic-a"))
     summary = [(e.action, e.outcome, e.object_id) for e in events]
     assert ("patient.create", "success", patient_id) in summary
     assert ("patient.read", "success", patient_id) in summary

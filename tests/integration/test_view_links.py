@@ -27,7 +27,7 @@ async def _audit(api: Api, tenant_name: str, action: str) -> list[tuple[str, str
         assert tenant is not None
         return list(store.audit_events(tenant.id))
 
-    events = await api.services.database.run(read)
+    events = await api.services.database.read(read)
     return [(e.outcome, e.detail) for e in events if e.action == action]
 
 

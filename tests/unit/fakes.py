@@ -500,7 +500,7 @@ class FakeTransact:
         self.database = database or Database()
         self.commits = 0
         self.rollbacks = 0
-        self.slow_calls = 0
+        self.read_only_calls = 0
         self._meanwhile: list[Callable[[Store], object]] = []
 
     def meanwhile(self, work: Callable[[Store], object]) -> None:
@@ -508,8 +508,8 @@ class FakeTransact:
         before it commits: a concurrent request that got there first."""
         self._meanwhile.append(work)
 
-    async def __call__(self, work: Callable[[Store], T], /, *, slow: bool = False) -> T:
-        self.slow_calls += slow
+    async def __call__(self, work: Callable[[Store], T], /, *, read_only: bool = False) -> T:
+        self.read_only_calls += read_only
         started = self.database.version
         store = FakeStore(self.database.copy())
         try:

@@ -1,6 +1,6 @@
 """The in-memory store's EHR-integration ports: SMART clients, accepted assertion ids,
-access tokens, webhooks and their outbox, view-link secrets, FHIR's searches (``FakeStore`` mixes this in;
-tests/unit/fakes.py says what the fake promises)."""
+access tokens, webhooks and their outbox, view-link secrets, FHIR's searches
+(``FakeStore`` mixes this in; tests/unit/fakes.py says what the fake promises)."""
 
 from __future__ import annotations
 

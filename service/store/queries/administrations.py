@@ -3,77 +3,41 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Row, Select, func, insert, select, update
 
 from service.domain.concordance import Rated
 from service.domain.corrections import Voided, replacements
 from service.domain.instruments.model import Respondent
 from service.domain.progress import Observation
 from service.domain.records import Administration
-from service.store.prepared import Prepared
 from service.store.queries.base import Queries, administrations, dyads, owned, page, sessions
 
 _SESSION_NAMESPACE = uuid.UUID("6f1d2a52-5b1e-4bb5-9d8a-3f5e2f1c9a10")
-# The write path and the scored series run prepared statements (service/store/prepared.py):
-# every stored administration runs these, and alert evaluation reads the series.
-_INSERT_ADMINISTRATION = Prepared(insert(administrations))
-_INSERT_SESSION = {
-    "postgresql": Prepared(postgresql.insert(sessions).on_conflict_do_nothing()),
-    "sqlite": Prepared(sqlite.insert(sessions).on_conflict_do_nothing()),
-}
 _A = administrations
-# The scored series leave out administrations entered in error (voided).
-_SERIES = select(
-    _A.c.id, _A.c.instrument, _A.c.session_number, _A.c.completed_at, _A.c.total,
-    _A.c.scale_scores,
-).where(_A.c.tenant_id == bindparam("tenant_id"), _A.c.dyad_id == bindparam("dyad_id"),
-        _A.c.voided_at.is_(None))  # fmt: skip
-# Alert evaluation reads one instrument's totals on every stored administration.
-_SERIES_TOTALS = Prepared(
-    _SERIES.with_only_columns(_A.c.id, _A.c.session_number, _A.c.completed_at, _A.c.total)
-    .where(_A.c.instrument == bindparam("instrument"))
-    .order_by(_A.c.id)
-)  # fmt: skip
 
 
-class _OfInstruments:
-    """A scored-rows query restricted to some instruments: prepared for one instrument or a
-    client form with its pair (parameters ``i0``, ``i1``), through Core for any other count."""
-
-    def __init__(self, query: Select[Any]) -> None:
-        self._query = query
-        self._prepared = {
-            n: Prepared(query.where(_A.c.instrument.in_([bindparam(f"i{i}") for i in range(n)]))
-                        .order_by(_A.c.id))
-            for n in (1, 2)
-        }  # fmt: skip
-
-    def rated(
-        self, connection: Connection, params: dict[str, Any], instruments: Sequence[str]
-    ) -> list[tuple[str, Rated]]:
-        """Oldest first, each as (instrument, its total and subscale scores)."""
-        params = params | {f"i{i}": name for i, name in enumerate(instruments)}
-        prepared = self._prepared.get(len(instruments))
-        if prepared is not None:
-            rows: Sequence[Sequence[Any]] = prepared.rows(connection, params)
-        else:
-            query = self._query.where(_A.c.instrument.in_(instruments)).order_by(_A.c.id)
-            rows = connection.execute(query, params).all()
-        return [
-            (instrument, Rated(Observation(id_, session, completed_at, total), scale_scores))
-            for id_, instrument, session, completed_at, total, scale_scores in rows
-        ]
+def _scored(tenant_id: uuid.UUID, dyad_id: uuid.UUID) -> Select[Any]:
+    """One dyad's scored administrations: what the statistics read (those entered in error,
+    voided, count nowhere)."""
+    return (
+        owned(_A, tenant_id)
+        .with_only_columns(_A.c.id, _A.c.instrument, _A.c.session_number, _A.c.completed_at,
+                           _A.c.total, _A.c.scale_scores)
+        .where(_A.c.dyad_id == dyad_id, _A.c.voided_at.is_(None))
+    )  # fmt: skip
 
 
-_OBSERVATIONS = _OfInstruments(_SERIES)
-# A client form and its therapist form in one session (alert evaluation of an alliance form).
-_SESSION_RATINGS = _OfInstruments(_SERIES.where(_A.c.session_number == bindparam("session")))
+def _rated(rows: Iterable[Sequence[Any]]) -> list[tuple[str, Rated]]:
+    """Scored rows as (instrument, its total and subscale scores)."""
+    return [
+        (instrument, Rated(Observation(id_, session, completed_at, total), scale_scores))
+        for id_, instrument, session, completed_at, total, scale_scores in rows
+    ]
 
 
 class AdministrationQueries(Queries):
@@ -83,21 +47,18 @@ class AdministrationQueries(Queries):
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, number: int, now: datetime
     ) -> uuid.UUID:
         """The session's id, creating the session when first named (safe under races: its
-        id is derived from the dyad and number, and a second insert does nothing). Written
-        with the transaction's deferred writes."""
+        id is derived from the dyad and number, and a second insert does nothing)."""
         session_id = uuid.uuid5(_SESSION_NAMESPACE, f"{dyad_id}:{number}")
-        self._later(
-            _INSERT_SESSION[self._c.dialect.name],
+        self._c.execute(
+            self._insert(sessions).on_conflict_do_nothing(),
             {"id": session_id, "tenant_id": tenant_id, "dyad_id": dyad_id, "number": number,
              "created_at": now},
         )  # fmt: skip
         return session_id
 
     def add_administration(self, a: Administration, session_id: uuid.UUID) -> None:
-        """Written with the transaction's deferred writes: reads of the dyad's series in the
-        same transaction do not see it (alert evaluation adds it itself)."""
-        self._later(
-            _INSERT_ADMINISTRATION,
+        self._c.execute(
+            insert(administrations),
             {
                 "id": a.id,
                 "tenant_id": a.tenant_id,
@@ -113,9 +74,6 @@ class AdministrationQueries(Queries):
                 "total": a.score.get("total"),
                 "scale_scores": {k: v["score"] for k, v in a.score.get("scales", {}).items()},
                 "created_at": a.created_at,
-                "voided_at": None,
-                "voided_by": None,
-                "void_reason": None,
             },
         )
 
@@ -183,43 +141,58 @@ class AdministrationQueries(Queries):
             .where(administrations.c.dyad_id.in_(dyad_ids))
             .order_by(administrations.c.id)
         )
-        return self._with_replacements(
-            tenant_id, [_administration(r) for r in self._c.execute(query)]
-        )
+        found = [_administration(r) for r in self._c.execute(query)]
+        return self._with_replacements(tenant_id, found)
 
     def observations(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instruments: Sequence[str]
     ) -> list[tuple[str, Rated]]:
         """Scored history of some instruments in one dyad, oldest first."""
-        params = {"tenant_id": tenant_id, "dyad_id": dyad_id}
-        return _OBSERVATIONS.rated(self._c, params, instruments)
+        query = _scored(tenant_id, dyad_id).where(_A.c.instrument.in_(instruments))
+        return _rated(self._c.execute(query.order_by(_A.c.id)))
 
     def series(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str
     ) -> list[Observation]:
         """Scored history of one instrument in one dyad, oldest first, without subscales."""
-        rows = _SERIES_TOTALS.rows(
-            self._c, {"tenant_id": tenant_id, "dyad_id": dyad_id, "instrument": instrument}
+        query = (
+            owned(_A, tenant_id)
+            .with_only_columns(_A.c.id, _A.c.session_number, _A.c.completed_at, _A.c.total)
+            .where(_A.c.dyad_id == dyad_id, _A.c.instrument == instrument)
+            .where(_A.c.voided_at.is_(None))
+            .order_by(_A.c.id)
         )
-        return [Observation(*row) for row in rows]
+        return [Observation(*row) for row in self._c.execute(query)]
 
     def session_ratings(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, session: int, instruments: Sequence[str]
     ) -> list[tuple[str, Rated]]:
-        """The scored administrations of some instruments in one session, oldest first."""
-        params = {"tenant_id": tenant_id, "dyad_id": dyad_id, "session": session}
-        return _SESSION_RATINGS.rated(self._c, params, instruments)
+        """The scored administrations of some instruments in one session, oldest first
+        (through the index on the dyad's sessions: the dyad's other sessions are not read)."""
+        query = _scored(tenant_id, dyad_id).where(
+            _A.c.session_number == session, _A.c.instrument.in_(instruments)
+        )
+        return _rated(self._c.execute(query.order_by(_A.c.id)))
 
     def practitioner_totals(
         self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, instruments: Sequence[str]
     ) -> list[tuple[uuid.UUID, str, Observation]]:
-        """Totals of some instruments across all of a practitioner's dyads."""
+        """Totals of some instruments across all of a practitioner's dyads: the practitioner's
+        dyads through their index, then each dyad's administrations through its own, never
+        the tenant's other administrations (tests/integration/test_query_plans.py)."""
         a, d = administrations, dyads
+        tenant: ColumnElement[bool] = a.c.tenant_id == tenant_id
+        if self._c.dialect.name == "sqlite":
+            # A hint to SQLite's planner (sqlite.org/lang_corefunc.html#likely): every
+            # administration of the tenant's dyads is the tenant's, so this term filters
+            # (almost) nothing and an index led by tenant_id is no way in. Without it, and
+            # without statistics (a database not yet analyzed), the planner read the tenant.
+            tenant = func.likely(tenant)
         query = (
             select(a.c.dyad_id, a.c.id, a.c.instrument, a.c.session_number, a.c.completed_at,
                    a.c.total)
             .join(d, d.c.id == a.c.dyad_id)
-            .where(a.c.tenant_id == tenant_id, d.c.tenant_id == tenant_id,
+            .where(tenant, d.c.tenant_id == tenant_id,
                    d.c.practitioner_id == practitioner_id, a.c.instrument.in_(instruments),
                    a.c.voided_at.is_(None))
         )  # fmt: skip

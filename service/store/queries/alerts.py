@@ -10,18 +10,14 @@ from sqlalchemy import Row, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.domain.alerts import Alert, AlertKind, AlertStatus, Severity
-from service.store.prepared import Prepared
 from service.store.queries.base import Queries, alerts, owned, page
 
 _NEW_ALERT = ("id", "tenant_id", "dyad_id", "kind", "severity", "status", "rule",
               "evidence_key", "evidence", "created_at")  # fmt: skip
-# Evaluated on every stored administration: prepared (service/store/prepared.py).
 _ADD_ALERT = {
-    name: Prepared(
-        dialect.insert(alerts)
-        .values({column: bindparam(column) for column in _NEW_ALERT})
-        .on_conflict_do_nothing(index_elements=["tenant_id", "dyad_id", "kind", "evidence_key"])
-    )
+    name: dialect.insert(alerts)
+    .values({column: bindparam(column) for column in _NEW_ALERT})
+    .on_conflict_do_nothing(index_elements=["tenant_id", "dyad_id", "kind", "evidence_key"])
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 
@@ -31,16 +27,15 @@ class AlertQueries(Queries):
 
     def add_alert(self, alert: Alert, evidence_key: str) -> bool:
         """Store a new alert unless the same evidence already raised one; True if stored."""
-        self.flush()  # an immediate write: the deferred ones before it keep their order
         return bool(
-            _ADD_ALERT[self._c.dialect.name].rowcount(
-                self._c,
+            self._c.execute(
+                _ADD_ALERT[self._c.dialect.name],
                 {"id": alert.id, "tenant_id": alert.tenant_id, "dyad_id": alert.dyad_id,
                  "kind": alert.kind.value, "severity": alert.severity.value,
                  "status": alert.status.value, "rule": alert.rule,
                  "evidence_key": evidence_key, "evidence": alert.evidence,
                  "created_at": alert.created_at},
-            )
+            ).rowcount
         )  # fmt: skip
 
     def alert(self, tenant_id: uuid.UUID, alert_id: uuid.UUID) -> Alert | None:

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert
+from sqlalchemy import Row, insert
 
 from service.domain.records import AuditEvent
-from service.store.prepared import Prepared
 from service.store.queries.base import Queries, audit_events, idempotency_keys, owned
 
 
@@ -22,34 +21,29 @@ class StoredResponse:
     body: dict[str, Any]
 
 
-_INSERT_EVENT = insert(audit_events)  # for several rows at once
-_RECORD = Prepared(insert(audit_events))  # one row: this runs on every request
 _K = idempotency_keys
-_STORED_RESPONSE = Prepared(
-    owned(_K, bindparam("tenant_id"))
-    .with_only_columns(_K.c.request_hash, _K.c.status_code, _K.c.response)
-    .where(_K.c.key == bindparam("key"))
-)
-_STORE_RESPONSE = Prepared(insert(idempotency_keys))
 
 
 class AuditQueries(Queries):
     # Idempotency and audit -----------------------------------------------------------------
 
     def stored_response(self, tenant_id: uuid.UUID, key: str) -> StoredResponse | None:
-        found = _STORED_RESPONSE.rows(self._c, {"tenant_id": tenant_id, "key": key})
-        if not found:
-            return None
-        return StoredResponse(*found[0])
+        query = (
+            owned(_K, tenant_id)
+            .with_only_columns(_K.c.request_hash, _K.c.status_code, _K.c.response)
+            .where(_K.c.key == key)
+        )
+        found = self._c.execute(query).first()
+        return None if found is None else StoredResponse(*found)
 
     def store_response(
         self, tenant_id: uuid.UUID, key: str, request_hash: str, status_code: int,
         body: dict[str, Any], now: datetime,
     ) -> None:  # fmt: skip
-        """Claims the key with the transaction's deferred writes (a second claim of the same
-        key fails them all on its primary key)."""
-        self._later(
-            _STORE_RESPONSE,
+        """Claims the key (a concurrent second claim of the same key fails its transaction
+        on the primary key, which the use case answers by replaying the first)."""
+        self._c.execute(
+            insert(idempotency_keys),
             {"tenant_id": tenant_id, "key": key, "request_hash": request_hash,
              "status_code": status_code, "response": body, "created_at": now},
         )  # fmt: skip
@@ -57,14 +51,12 @@ class AuditQueries(Queries):
     def record_many(self, events: Sequence[AuditEvent]) -> None:
         """Several events in one statement (a batched read audits every object it read)."""
         if events:
-            self._c.execute(_INSERT_EVENT, [_event_row(e) for e in events])
+            self._c.execute(insert(audit_events), [_event_row(e) for e in events])
 
     def record(self, event: AuditEvent) -> None:
-        """Written with the transaction's other deferred writes, before it commits."""
-        self._later(_RECORD, _event_row(event))
+        self._c.execute(insert(audit_events), _event_row(event))
 
     def audit_events(self, tenant_id: uuid.UUID, limit: int = 1000) -> Sequence[Row[Any]]:
-        self.flush()
         query = owned(audit_events, tenant_id).order_by(audit_events.c.occurred_at).limit(limit)
         return self._c.execute(query).all()
 

@@ -8,15 +8,11 @@ such a table without it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Select, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from service.store.engine import lone_statement
-from service.store.prepared import Prepared, write_together
 from service.store.tables import (
     AdministrationTable,
     AlertTable,
@@ -56,26 +52,12 @@ def page(query: Select[Any], table: Table, after: uuid.UUID | None, limit: int) 
 
 
 class Queries:
-    """Base of the query groups: one open transaction's connection."""
+    """Base of the query groups: one open transaction's connection. Every method runs its
+    statements when called, through ``Connection.execute`` (SQLAlchemy caches the compiled
+    form of each statement)."""
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
-        # Writes whose results nobody reads (sessions, administrations, idempotency keys,
-        # audit events, series summaries), sent together by ``flush``: before the unit of
-        # work ends, before an immediate write (order is kept), and before reading back a
-        # table they write (``dyad_context``, ``audit_events``).
-        self._deferred: list[tuple[Prepared, Mapping[str, Any]]] = []
-
-    def _later(self, prepared: Prepared, params: Mapping[str, Any]) -> None:
-        self._deferred.append((prepared, params))
-
-    def flush(self, last: bool = False) -> None:
-        """Send the deferred writes: one statement on PostgreSQL. ``last``: nothing follows
-        in this unit of work, so they need no transaction when none is open yet."""
-        if self._deferred:
-            writes, self._deferred = self._deferred, []
-            with lone_statement(self._c) if last else nullcontext():
-                write_together(self._c, writes)
 
     def _insert(self, table: Table) -> Any:
         """INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL share it)."""

@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, insert, select, update
+from sqlalchemy import Row, Select, and_, bindparam, insert, select, update
 
 from service.app.ports import DyadContext
 from service.domain.instruments.model import Population
 from service.domain.records import ApiKeySummary, Dyad, Patient, Practitioner, Scope, Tenant
 from service.domain.series_summary import SavedSummary
-from service.store.prepared import Prepared
 from service.store.queries.audit import StoredResponse
 from service.store.queries.base import (
     Queries,
@@ -40,10 +39,7 @@ class ApiKeyRecord:
     revoked: bool
 
 
-# Prepared reads for the write path: every stored administration reads its dyad and the
-# patient's population, and most reads of patient data check the dyad first.
-_DYAD = Prepared(owned(dyads, bindparam("tenant_id")).where(dyads.c.id == bindparam("id")))
-_PATIENT = Prepared(owned(patients, bindparam("tenant_id")).where(patients.c.id == bindparam("id")))
+# Every stored administration reads its dyad and the patient's population at once ...
 _DYAD_AND_POPULATION = (
     owned(dyads, bindparam("tenant_id"))
     .add_columns(patients.c.population)
@@ -56,7 +52,7 @@ _DYAD_AND_POPULATION = (
 _S, _K = series_summaries, idempotency_keys
 
 
-def _dyad_context(summary: bool, key: bool) -> Prepared:
+def _dyad_context(summary: bool, key: bool) -> Select[Any]:
     query = _DYAD_AND_POPULATION
     if summary:
         query = query.add_columns(
@@ -70,7 +66,7 @@ def _dyad_context(summary: bool, key: bool) -> Prepared:
         query = query.add_columns(_K.c.request_hash, _K.c.status_code, _K.c.response).outerjoin(
             _K, and_(_K.c.tenant_id == bindparam("tenant_id"), _K.c.key == bindparam("key"))
         )
-    return Prepared(query)
+    return query
 
 
 _DYAD_CONTEXT = {(s, k): _dyad_context(s, k) for s in (False, True) for k in (False, True)}
@@ -149,8 +145,8 @@ class PeopleQueries(Queries):
         )
 
     def patient(self, tenant_id: uuid.UUID, patient_id: uuid.UUID) -> Patient | None:
-        found = _PATIENT.rows(self._c, {"tenant_id": tenant_id, "id": patient_id})
-        return _patient(found[0]) if found else None
+        query = owned(patients, tenant_id).where(patients.c.id == patient_id)
+        return _patient(found) if (found := self._c.execute(query).first()) else None
 
     def patient_by_external_id(self, tenant_id: uuid.UUID, external_id: str) -> Patient | None:
         query = owned(patients, tenant_id).where(patients.c.external_id == external_id)
@@ -230,8 +226,8 @@ class PeopleQueries(Queries):
         return {r.id: _dyad(r) for r in self._c.execute(query)}
 
     def dyad(self, tenant_id: uuid.UUID, dyad_id: uuid.UUID) -> Dyad | None:
-        found = _DYAD.rows(self._c, {"tenant_id": tenant_id, "id": dyad_id})
-        return _dyad(found[0]) if found else None
+        query = owned(dyads, tenant_id).where(dyads.c.id == dyad_id)
+        return _dyad(found) if (found := self._c.execute(query).first()) else None
 
     def dyad_context(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, series_of: str | None = None,
@@ -240,14 +236,12 @@ class PeopleQueries(Queries):
         """The dyad, its patient's population, for ``series_of`` that instrument's saved
         series summary, and the answer stored under ``idempotency_key``: everything storing
         reads, at once."""
-        self.flush()  # a summary saved earlier in this transaction is read back
         params = {"tenant_id": tenant_id, "id": dyad_id, "instrument": series_of,
                   "key": idempotency_key}  # fmt: skip
         query = _DYAD_CONTEXT[series_of is not None, idempotency_key is not None]
-        found = query.rows(self._c, params)
-        if not found:
+        row = self._c.execute(query, params).first()
+        if row is None:
             return None
-        row = found[0]
         rest = row[8:]
         summary = version = stored = None
         if series_of is not None:
@@ -280,8 +274,7 @@ def _api_key(r: Row[Any]) -> ApiKeySummary:
     return ApiKeySummary(r.id, r.tenant_id, r.prefix, _scopes(r.scopes), r.created_at, r.revoked_at)
 
 
-# Rows are read by position (the table's column order), so that a Core ``Row`` and a
-# prepared statement's tuple map the same way.
+# Rows are read by position (the table's column order): ``dyad_context`` adds columns after.
 def _patient(r: Sequence[Any]) -> Patient:
     id_, tenant_id, external_id, population, created_at = r[:5]
     return Patient(

@@ -12,18 +12,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from service.domain.ruptures import Track
 from service.domain.series_summary import STALE, SavedSummary, SeriesSummary
-from service.store.prepared import Prepared
 from service.store.queries.base import Queries, series_summaries
 
 _S = series_summaries
-# Saved on every stored administration of an instrument with series rules: prepared. A row
-# changed since it was read (its version is no longer the one read) is not replaced but
-# marked stale: another store stepped the same summary at the same time, and neither step
-# saw the other's administration (service.domain.series_summary).
+# Saved on every stored administration of an instrument with series rules. A row changed
+# since it was read (its version is no longer the one read) is not replaced but marked stale:
+# another store stepped the same summary at the same time, and neither step saw the other's
+# administration (service.domain.series_summary).
 _REPLACED = ("administrations", "last_session", "summary", "version")
 _SAVE = {
-    name: Prepared(
-        (insert := dialect.insert(_S)).on_conflict_do_update(
+    name: (insert := dialect.insert(_S)).on_conflict_do_update(
             index_elements=["dyad_id", "instrument"],
             set_={column: insert.excluded[column] for column in _REPLACED}
             | {"rules_key": case(
@@ -32,15 +30,8 @@ _SAVE = {
                 else_=bindparam("stale"),
             )},
         )
-    )
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }  # fmt: skip
-_MARK_STALE = Prepared(
-    update(_S)
-    .where(_S.c.tenant_id == bindparam("t"), _S.c.dyad_id == bindparam("d"),
-           _S.c.instrument == bindparam("i"))
-    .values(rules_key=bindparam("stale"), version=bindparam("version"))
-)  # fmt: skip
 
 
 class SummaryQueries(Queries):
@@ -48,9 +39,9 @@ class SummaryQueries(Queries):
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, saved: SavedSummary,
         version: uuid.UUID, read_version: uuid.UUID | None,
     ) -> None:  # fmt: skip
-        """Store the series' summary with the transaction's deferred writes, as ``version``
-        of the row, unless the row is no longer ``read_version`` (None: there was none)."""
-        self._later(
+        """Store the series' summary as ``version`` of the row, unless the row is no longer
+        ``read_version`` (None: there was none)."""
+        self._c.execute(
             _SAVE[self._c.dialect.name],
             {"tenant_id": tenant_id, "dyad_id": dyad_id, "instrument": instrument,
              "rules_key": saved.rules_key, "administrations": saved.administrations,
@@ -62,9 +53,13 @@ class SummaryQueries(Queries):
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, version: uuid.UUID
     ) -> None:
         """An administration was stored without stepping the summary (alerts off): the
-        next store that evaluates alerts rebuilds it. Deferred like the other writes."""
-        self._later(_MARK_STALE, {"t": tenant_id, "d": dyad_id, "i": instrument,
-                                  "version": version, "stale": STALE})  # fmt: skip
+        next store that evaluates alerts rebuilds it."""
+        self._c.execute(
+            update(_S)
+            .where(_S.c.tenant_id == tenant_id, _S.c.dyad_id == dyad_id,
+                   _S.c.instrument == instrument)
+            .values(rules_key=STALE, version=version)
+        )  # fmt: skip
 
 
 def document_of(summary: SeriesSummary) -> dict[str, Any]:

@@ -19,7 +19,6 @@ class ViewLinkQueries(Queries):
 
         Insert-or-keep, then read: two processes creating the first link at once agree on
         one secret (the primary key keeps the first insert, the other reads it)."""
-        self.flush()
         self._c.execute(
             self._insert(view_link_secrets)
             .values(tenant_id=tenant_id, secret=candidate, created_at=now)
@@ -31,6 +30,5 @@ class ViewLinkQueries(Queries):
 
     def existing_view_link_secret(self, tenant_id: uuid.UUID) -> str | None:
         """The tenant's secret, or None: checking a link never creates one."""
-        self.flush()
         row = self._c.execute(owned(view_link_secrets, tenant_id)).one_or_none()
         return None if row is None else str(row.secret)

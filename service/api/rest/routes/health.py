@@ -41,7 +41,7 @@ async def healthz() -> Health:
 async def readyz(services: ServicesDep) -> Readiness | Response:
     head = migrate.head_revision()
     try:
-        current = await services.database.run(migrate.current_revision)
+        current = await services.database.read(migrate.current_revision)
     except (SQLAlchemyError, OSError) as exc:
         log.warning("readiness check: database unreachable: %s", type(exc).__name__)
         return problem(503, "database-unavailable", "Not ready", "The database is unreachable.")

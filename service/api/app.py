@@ -8,14 +8,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.types import Receive, Scope, Send
 
 from service import __version__
-from service.api.body_limit import limited
+from service.api.body_limit import BodyLimit
 from service.api.fhir import routes as fhir
 from service.api.graphql.router import graphql_router
 from service.api.openapi import build_openapi, operation_id
-from service.api.rest.fast_lane import FastLane
 from service.api.rest.problems import add_problem_handlers
 from service.api.rest.routes import alerts, dyads, health, insights, instruments, people
 from service.bootstrap import Services, build_services
@@ -28,36 +26,8 @@ alliance. Errors are RFC 9457 `application/problem+json` documents with a stable
 """
 
 
-FAST_LANE = (
-    "POST /v1/dyads/{dyad_id}/administrations",
-    "POST /v1/instruments/{instrument_id}/score",
-    "POST /graphql",
-)
-
-
-class Rapport(FastAPI):
-    """FastAPI, with a ceiling on request bodies (service/api/body_limit.py) and a fast lane
-    for the busiest routes (service/api/rest/fast_lane.py)."""
-
-    body_limit: int = 1_048_576
-    fast_lane: FastLane | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            receive = limited(scope, receive, self.body_limit)
-            if self.fast_lane is not None:
-                passed_on = await self.fast_lane.serve(scope, receive, send)
-                if passed_on is None:
-                    return
-                receive = passed_on
-        await super().__call__(scope, receive, send)
-
-
-def create_app(
-    settings: Settings | None = None, services: Services | None = None, fast_lane: bool = True
-) -> FastAPI:
-    """The app; ``fast_lane=False`` serves every request through FastAPI alone (the fast
-    lane's tests compare the two)."""
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """The app: every request passes through FastAPI's routing, dependencies and middleware."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -74,7 +44,7 @@ def create_app(
             if services is None:
                 built.close()
 
-    app = Rapport(
+    app = FastAPI(
         title="Rapport",
         version=__version__,
         description=DESCRIPTION,
@@ -96,11 +66,9 @@ def create_app(
     app.include_router(alerts.router)
     app.include_router(fhir.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    app.body_limit = settings.max_body_bytes
-    if fast_lane:
-        # Storing an administration and stateless scoring, over REST and GraphQL: most of
-        # what EHRs send.
-        app.fast_lane = FastLane(app, FAST_LANE)
+    # Outside the exception middleware, so a refusal raised while a route reads its body is
+    # answered by the app's handlers, in each adapter's format.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
 
 

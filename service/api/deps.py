@@ -19,7 +19,6 @@ from service.app.insights import Insights
 from service.app.instruments import InstrumentService
 from service.app.records import Records
 from service.bootstrap import Services
-from service.domain.errors import Unauthenticated
 from service.domain.records import Principal, Scope
 
 
@@ -78,19 +77,6 @@ class ApiKey(SecurityBase):
         if self._scope is not None:
             await require(services.transact, principal, self._scope, self._action)
         return principal
-
-    async def admitted(self, request: Request) -> Principal | None:
-        """The caller, or None where ``__call__`` would refuse: the fast lane
-        (service/api/rest/fast_lane.py) leaves refusals to FastAPI, which answers and audits
-        them."""
-        services = services_of(request)
-        try:
-            principal = await services.authenticator.authenticate(
-                request.headers.get("authorization")
-            )
-        except Unauthenticated:
-            return None
-        return principal if self._scope is None or principal.can(self._scope) else None
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

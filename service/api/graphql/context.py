@@ -15,6 +15,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
 
 from service.api.deps import ApiKey, services_of
 from service.bootstrap import Services
@@ -34,10 +35,13 @@ class Loaders:
     alerts: DataLoader[uuid.UUID, list[Alert]]
 
 
-@dataclass
-class Context:
-    services: Services
-    principal: Principal
+class Context(BaseContext):
+    """What every resolver reads: the services and the authenticated caller."""
+
+    def __init__(self, services: Services, principal: Principal) -> None:
+        super().__init__()
+        self.services = services
+        self.principal = principal
 
     @cached_property
     def loaders(self) -> Loaders:

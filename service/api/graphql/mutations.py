@@ -8,8 +8,9 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from service.api.graphql.arguments import aware, enum_arg, uuid_arg
+from service.api.graphql.arguments import aware, uuid_arg
 from service.api.graphql.context import Context
+from service.api.graphql.enums import PopulationArg, RespondentArg, domain
 from service.api.graphql.errors import (
     ConflictError,
     ForbiddenError,
@@ -34,9 +35,9 @@ class AdministrationInput:
     instrument: str
     session: int
     responses: list[ResponseInput]
-    respondent: str | None = None
+    respondent: RespondentArg | None = None
     completed_at: datetime | None = None
-    population: str | None = None
+    population: PopulationArg | None = None
 
 
 CreatePatientResult = Annotated[
@@ -64,11 +65,10 @@ AlertTransitionResult = Annotated[
 class Mutation:
     @strawberry.mutation
     async def create_patient(
-        self, info: Ctx, external_id: str, population: str | None = None
+        self, info: Ctx, external_id: str, population: PopulationArg | None = None
     ) -> CreatePatientResult:
         try:
-            chosen = enum_arg(Population, population, "population") if population else None
-            new = NewPatient(external_id, chosen)
+            new = NewPatient(external_id, domain(Population, population))
             return Patient.of(
                 await info.context.services.records.create_patient(info.context.principal, new)
             )
@@ -113,13 +113,9 @@ class Mutation:
                 instrument=input.instrument,
                 session=input.session,
                 responses=answers,
-                respondent=enum_arg(Respondent, input.respondent, "respondent")
-                if input.respondent
-                else None,
+                respondent=domain(Respondent, input.respondent),
                 completed_at=aware(input.completed_at),
-                population=enum_arg(Population, input.population, "population")
-                if input.population
-                else None,
+                population=domain(Population, input.population),
             )
             services = info.context.services
             submitted = await services.administrations.submit(

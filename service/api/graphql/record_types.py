@@ -10,10 +10,13 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from service.api.graphql.arguments import page_size
 from service.api.graphql.context import Context
+from service.api.graphql.enums import AlertStatusArg
 from service.api.graphql.insight_types import Concordance, Progress
-from service.api.graphql.resolve import domain_call
+from service.api.graphql.resolve import domain_call, domain_value
 from service.api.graphql.scoring_types import ScoreResult
+from service.app.pagination import DEFAULT_LIMIT, page_of
 from service.domain.alerts import Alert as AlertRecord
 from service.domain.records import Administration as AdministrationRecord
 from service.domain.records import Dyad as DyadRecord
@@ -131,15 +134,25 @@ class Dyad:
 
     @strawberry.field
     async def administrations(
-        self, info: Ctx, instrument: str | None = None
-    ) -> list[Administration]:
+        self, info: Ctx, instrument: str | None = None, first: int = DEFAULT_LIMIT,
+        after: str | None = None,
+    ) -> list[Administration]:  # fmt: skip
+        """Oldest first, a page at a time (REST's bounds: ``first`` 1 to 200)."""
+        size = domain_value(page_size, first)
         found = await domain_call(info.context.loaders.administrations.load(uuid.UUID(self.id)))
-        return [Administration.of(a) for a in found if instrument in (None, a.instrument)]
+        chosen = [a for a in found if instrument in (None, a.instrument)]
+        return [Administration.of(a) for a in domain_value(page_of, chosen, after, size)]
 
     @strawberry.field
-    async def alerts(self, info: Ctx, status: str | None = None) -> list[Alert]:
+    async def alerts(
+        self, info: Ctx, status: AlertStatusArg | None = None, first: int = DEFAULT_LIMIT,
+        after: str | None = None,
+    ) -> list[Alert]:  # fmt: skip
+        """Oldest first, a page at a time (REST's bounds: ``first`` 1 to 200)."""
+        size = domain_value(page_size, first)
         found = await domain_call(info.context.loaders.alerts.load(uuid.UUID(self.id)))
-        return [Alert.of(a) for a in found if status in (None, a.status.value)]
+        chosen = [a for a in found if status is None or a.status.value == status.value]
+        return [Alert.of(a) for a in domain_value(page_of, chosen, after, size)]
 
     @strawberry.field
     async def progress(self, info: Ctx, instrument: str) -> Progress:

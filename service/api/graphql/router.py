@@ -1,54 +1,31 @@
-"""Mounting the schema at /graphql: POST only, no batching, IDE and introspection opt-in.
+"""Mounting the schema at /graphql with Strawberry's FastAPI router: POST only, no batching.
 
-A plain FastAPI route rather than Strawberry's GraphQLRouter, whose per-request machinery
-(a dependency chain around the context, a request adapter, a sub-response, the GET,
-multipart and streaming branches) was about a tenth of a ``score`` request's CPU; it also
-mounted a websocket route this schema has no use for. The context dependency authenticates
-before the operation is parsed: a missing or bad key is a 401. The route is on the fast
-lane (service/api/rest/fast_lane.py), which reads the body first, within the app's ceiling
-(service/api/body_limit.py). Execution: execution.py.
+``GraphQLRouter`` reads the request (JSON only: multipart uploads are off, and batching
+unless enabled), runs the operation through ``Schema.execute`` with the schema's extensions
+(extensions.py) and answers. The context dependency (context.py) authenticates before the
+operation is parsed: a missing or bad key is a 401. Queries over GET are refused; GET serves
+the GraphiQL page only when ``RAPPORT_GRAPHQL_IDE`` is on. The body is bounded by the app's
+ceiling (service/api/body_limit.py) like every other route's.
 """
 
 from __future__ import annotations
 
-import orjson
-from fastapi import APIRouter, Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from strawberry.fastapi import GraphQLRouter
 
-from service.api.deps import PrincipalDep
-from service.api.graphql.context import ContextDep
-from service.api.graphql.execution import OperationRunner, UnknownOperation
-from service.api.graphql.request import BadRequest, read_operation
+from service.api.graphql.context import Context, get_context
 from service.api.graphql.schema import build_schema
 from service.settings import Settings
 
 PATH = "/graphql"
 
 
-def graphql_router(settings: Settings) -> APIRouter:
-    runner = OperationRunner(build_schema(), introspection=settings.graphql_introspection)
-    router = APIRouter()
-
-    @router.post(PATH)
-    async def graphql(request: Request, context: ContextDep) -> Response:
-        try:
-            operation = read_operation(request.headers.get("content-type"), await request.body())
-            answer = await runner.run(operation, context)
-        except (BadRequest, UnknownOperation) as refused:
-            return PlainTextResponse(str(refused), status_code=400)
-        return Response(orjson.dumps(answer), media_type="application/json")
-
-    if settings.graphql_ide:
-        page = get_graphql_ide_html("graphiql")
-
-        @router.get(PATH)
-        async def graphiql(request: Request, _: PrincipalDep) -> Response:
-            """The IDE page, for a valid key as before; never a query (no GETs that read)."""
-            if request.query_params:
-                return PlainTextResponse(
-                    "GraphQL queries are served over POST only.", 405, headers={"Allow": "POST"}
-                )
-            return HTMLResponse(page)
-
-    return router
+def graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
+    return GraphQLRouter(
+        build_schema(introspection=settings.graphql_introspection),
+        path=PATH,
+        graphql_ide="graphiql" if settings.graphql_ide else None,
+        allow_queries_via_get=False,
+        context_getter=get_context,
+        subscription_protocols=(),  # the schema has no subscriptions: no websocket protocol
+        include_in_schema=False,
+    )

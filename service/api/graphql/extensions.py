@@ -1,0 +1,117 @@
+"""The schema's Strawberry extensions: limits, caches, stable error codes and masking.
+
+Strawberry runs every operation (parse, validate, execute); these extensions shape it:
+
+- ``MaxTokensLimiter``: graphql-core's parser stops past 4,000 tokens;
+- ``ParserCache`` (texts up to 64 KiB: 256 long texts would hold a lot of memory): a text
+  sent again is not parsed again;
+- ``GuardedValidation``: the guard (guard.py: depth, aliases, fields, fragment cycles and
+  cost, in linear time) refuses a document before graphql-core's validation can spend time
+  on it; a document it admits is validated through Strawberry's ``ValidationCache``;
+- ``AddValidationRules([NoSchemaIntrospectionCustomRule])`` unless introspection is on;
+- ``StableCodes``: every refusal of a document carries ``extensions.code``, as every
+  other error does (clients branch on codes, not on messages graphql-core may reword);
+- ``MaskErrors``: anything that is not a deliberate GraphQL or domain error reaches the
+  client as "Unexpected error." (logged first: ``RapportSchema.process_errors``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from graphql import GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from service.api.graphql.errors import UNEXPECTED, should_mask
+from service.api.graphql.guard import Limits, problems
+
+TOO_COMPLEX = "query-too-complex"  # the guard's limits, and the parser's token limit
+SYNTAX_ERROR = "syntax-error"  # the text is not a GraphQL document
+INVALID_QUERY = "invalid-query"  # a document the schema refuses (unknown field, bad argument)
+CACHED_TEXTS = 256
+LONGEST_CACHED = 65_536
+
+
+class BoundedParserCache(ParserCache):
+    """Strawberry's ParserCache, for texts short enough to keep."""
+
+    def on_parse(self) -> Iterator[None]:
+        if len(self.execution_context.query or "") > LONGEST_CACHED:
+            yield  # parsed by Strawberry, and not kept
+            return
+        yield from super().on_parse()
+
+
+class GuardedValidation(ValidationCache):
+    """The guard first; validation (cached) only for documents within the limits."""
+
+    def __init__(self, types: GraphQLSchema, limits: Limits) -> None:
+        super().__init__(maxsize=CACHED_TEXTS)
+        self.types = types
+        self.limits = limits
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        assert document is not None  # Strawberry validates parsed documents only
+        found = list(problems(document, self.types, self.limits, context.variables))
+        if found:
+            # Set before Strawberry validates: it then leaves the document alone.
+            context.pre_execution_errors = [
+                GraphQLError(m, extensions={"code": TOO_COMPLEX}) for m in found
+            ]
+            yield
+            return
+        yield from super().on_validate()
+
+
+class StableCodes(SchemaExtension):
+    """``extensions.code`` on the errors of a document refused before it ran."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        result = context.result
+        if result is None or not result.errors:
+            return
+        parsed = context.graphql_document is not None
+        result.errors = [_coded(e, parsed) for e in result.errors]
+
+
+def _coded(error: GraphQLError, parsed: bool) -> GraphQLError:
+    if (error.extensions or {}).get("code") or error.path is not None:
+        return error  # coded already, or raised while executing (a resolver's)
+    if error.original_error is not None:
+        return error  # masked, or a domain error's own
+    if not parsed:
+        # graphql-core says so only in its message: "Document contains more than N tokens."
+        code = TOO_COMPLEX if "tokens" in error.message else SYNTAX_ERROR
+    else:
+        code = INVALID_QUERY
+    return GraphQLError(
+        error.message, source=error.source, positions=error.positions,
+        extensions={**(error.extensions or {}), "code": code},
+    )  # fmt: skip
+
+
+def extensions(
+    types: GraphQLSchema, limits: Limits, introspection: bool
+) -> list[Callable[[], SchemaExtension]]:
+    """Factories: Strawberry builds each extension afresh for every operation."""
+    made: list[Callable[[], SchemaExtension]] = [
+        lambda: MaskErrors(should_mask_error=should_mask, error_message=UNEXPECTED),
+        StableCodes,
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: BoundedParserCache(maxsize=CACHED_TEXTS),
+        lambda: GuardedValidation(types, limits),
+    ]
+    if not introspection:
+        made.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return made

@@ -8,8 +8,11 @@ result against the published response models so the contract cannot drift.
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
+from service.domain.instruments.model import Respondent
 from service.domain.records import Administration
 from service.domain.scoring.result import ScoreResult
 
@@ -79,3 +82,16 @@ def administration_body(a: Administration) -> dict[str, Any]:
         "responses": a.responses,
         "score": a.score,
     }
+
+
+def administration_of(body: dict[str, Any], tenant_id: uuid.UUID) -> Administration:
+    """The administration ``administration_body`` rendered: how a replayed answer, kept in
+    that shape for idempotent retries, is handed back to each adapter as a record."""
+    return Administration(
+        id=uuid.UUID(body["id"]), tenant_id=tenant_id, dyad_id=uuid.UUID(body["dyad_id"]),
+        session=body["session"], instrument=body["instrument"],
+        instrument_version=body["instrument_version"], respondent=Respondent(body["respondent"]),
+        completed_at=datetime.fromisoformat(body["completed_at"]),
+        created_at=datetime.fromisoformat(body["created_at"]),
+        responses=body["responses"], score=body["score"],
+    )  # fmt: skip

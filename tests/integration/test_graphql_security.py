@@ -122,6 +122,10 @@ NESTED_ARGS: dict[str, str] = {"Dyad.progress": 'instrument: "phq-9"'}
 """Literal arguments for nested fields with required arguments, so that selections reach
 every field of every returned object."""
 
+NESTED_PAGE = "first: 5"
+"""Nested lists ask for small pages: every field of every object, at the default page size
+all the way down, costs more rows than the guard admits (guard.py)."""
+
 SHARED_TYPES = frozenset({"Instrument", "ScoreResult"})
 """Types that carry no tenant data: lists of them answer every tenant alike."""
 
@@ -169,6 +173,8 @@ def selection(kind: Any, depth: int = 3, where: str = "") -> str:
         if any(is_required_argument(a) for a in field.args.values()):
             assert path in NESTED_ARGS, f"{path} needs arguments ({EXTEND})"
             arguments = f"({NESTED_ARGS[path]})"
+        elif "first" in field.args:
+            arguments = f"({NESTED_PAGE})"
         if is_leaf_type(get_named_type(field.type)):
             parts.append(name + arguments)
         elif depth > 0:

@@ -15,7 +15,6 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from strawberry.dataloader import DataLoader
-from strawberry.fastapi import BaseContext
 
 from service.api.deps import ApiKey, services_of
 from service.bootstrap import Services
@@ -35,13 +34,15 @@ class Loaders:
     alerts: DataLoader[uuid.UUID, list[Alert]]
 
 
-class Context(BaseContext):
+@dataclass
+class Context:
     """What every resolver reads: the services and the authenticated caller."""
 
-    def __init__(self, services: Services, principal: Principal) -> None:
-        super().__init__()
-        self.services = services
-        self.principal = principal
+    services: Services
+    principal: Principal
+    # The operation the client named (None: it named none), set by the router: Strawberry
+    # would run the first operation of a document holding several (extensions.OneOperation).
+    requested_operation: str | None = None
 
     @cached_property
     def loaders(self) -> Loaders:

@@ -5,6 +5,7 @@ Strawberry runs every operation (parse, validate, execute); these extensions sha
 - ``MaxTokensLimiter``: graphql-core's parser stops past 4,000 tokens;
 - ``ParserCache`` (texts up to 64 KiB: 256 long texts would hold a lot of memory): a text
   sent again is not parsed again;
+- ``OneOperation``: the operation asked for must be in the document (else HTTP 400);
 - ``GuardedValidation``: the guard (guard.py: depth, aliases, fields, fragment cycles and
   cost, in linear time) refuses a document before graphql-core's validation can spend time
   on it; a document it admits is validated through Strawberry's ``ValidationCache``;
@@ -19,7 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from graphql import GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule
+from graphql import (
+    GraphQLError,
+    GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
+    get_operation_ast,
+)
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -35,18 +41,27 @@ from service.api.graphql.guard import Limits, problems
 TOO_COMPLEX = "query-too-complex"  # the guard's limits, and the parser's token limit
 SYNTAX_ERROR = "syntax-error"  # the text is not a GraphQL document
 INVALID_QUERY = "invalid-query"  # a document the schema refuses (unknown field, bad argument)
+UNKNOWN_OPERATION = "unknown-operation"  # no operation of that name: the router answers 400
 CACHED_TEXTS = 256
 LONGEST_CACHED = 65_536
 
 
 class BoundedParserCache(ParserCache):
-    """Strawberry's ParserCache, for texts short enough to keep."""
+    """Strawberry's ParserCache, for texts short enough to keep, leaving a text that does not
+    parse to Strawberry: it parses it again and answers the error inside the operation, where
+    the other extensions (codes, masking) see it."""
 
     def on_parse(self) -> Iterator[None]:
-        if len(self.execution_context.query or "") > LONGEST_CACHED:
-            yield  # parsed by Strawberry, and not kept
-            return
-        yield from super().on_parse()
+        context = self.execution_context
+        query = context.query or ""
+        if len(query) <= LONGEST_CACHED:
+            try:
+                context.graphql_document = self.cached_parse_document(
+                    query, **context.parse_options
+                )
+            except GraphQLError:
+                pass  # not kept: the token limit keeps parsing it again cheap
+        yield
 
 
 class GuardedValidation(ValidationCache):
@@ -70,6 +85,23 @@ class GuardedValidation(ValidationCache):
             yield
             return
         yield from super().on_validate()
+
+
+class OneOperation(SchemaExtension):
+    """A document without the operation asked for (or with several and no name) is refused
+    as soon as it is parsed, with a code the router answers with HTTP 400."""
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        document = self.execution_context.graphql_document
+        name = getattr(self.execution_context.context, "requested_operation", None)
+        if document is not None and get_operation_ast(document, name) is None:
+            raise GraphQLError(
+                f'Unknown operation named "{name}".'
+                if name
+                else "The document has several operations: name one (operationName).",
+                extensions={"code": UNKNOWN_OPERATION},
+            )
 
 
 class StableCodes(SchemaExtension):
@@ -110,6 +142,7 @@ def extensions(
         StableCodes,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: BoundedParserCache(maxsize=CACHED_TEXTS),
+        OneOperation,
         lambda: GuardedValidation(types, limits),
     ]
     if not introspection:

@@ -9,8 +9,9 @@ graphql-core's own validation runs (extensions.py), so hostile documents answer 
 Besides depth, aliases and fields it bounds the document's **cost**: the rows it can make
 the service read and render. A list field multiplies what is under it by its page size (its
 ``first`` argument: the literal, the request's variable, or the argument's default; REST's
-bounds, 1 to 200), an object field costs one row, a leaf nothing, and a few fields that read
-a whole series have a weight of their own (``Limits.weights``). Thirty aliases of
+bounds, 1 to 200), an object field costs one row, a leaf nothing, a list without ``first``
+(parts of one row, or the catalogue) counts once, and the few fields that read a whole
+series have a weight of their own (``Limits.weights``). Thirty aliases of
 ``dyads(first: 50) { administrations { score { total } } }`` cost 30 x 50 x (1 + 50 x 2):
 refused before a row is read. Introspection (``__schema``, ``__type``) reads no rows and its
 nesting is the schema's, so it adds to aliases and fields but not to depth or cost: the
@@ -28,6 +29,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
@@ -42,12 +44,15 @@ from graphql import (
     VariableNode,
     get_named_type,
     is_leaf_type,
+    value_from_ast,
 )
 
 from service.app.pagination import MAX_LIMIT
 
 SATURATED = 10**12  # counts past any limit need no precision, and must not grow unboundedly
-UNPAGED_LIST = 10  # a list without ``first`` (the catalogue, a score's scales): small, in memory
+# A list without ``first`` holds parts of one row (a score's scales, a progress's points) or
+# the catalogue, in memory: counted once. Fields that read a series carry a weight instead.
+UNPAGED_LIST = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +156,7 @@ class _Analysis:
         if argument is None:
             return UNPAGED_LIST
         given = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
-        value: Any = argument.default_value
+        value: Any = _default(argument)
         if isinstance(given, IntValueNode):
             value = int(given.value)
         elif isinstance(given, VariableNode):
@@ -173,6 +178,13 @@ class _Analysis:
         self.active.discard(name)
         self.done[name] = measured
         return measured
+
+
+def _default(argument: GraphQLArgument) -> Any:
+    """The argument's default: a schema built from SDL keeps it as a literal."""
+    if argument.ast_node is not None and argument.ast_node.default_value is not None:
+        return value_from_ast(argument.ast_node.default_value, argument.type)
+    return argument.default_value
 
 
 def _field_of(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:

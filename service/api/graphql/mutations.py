@@ -19,7 +19,7 @@ from service.api.graphql.errors import (
     as_result,
 )
 from service.api.graphql.record_types import Administration, Alert, Dyad, Patient, Practitioner
-from service.api.graphql.scoring_types import ResponseInput, ScoreResult, answers_of
+from service.api.graphql.scoring_types import ResponseInput, answers_of
 from service.app.administrations import NewAdministration
 from service.app.records import NewDyad, NewPatient, NewPractitioner
 from service.domain.alerts import AlertStatus
@@ -121,16 +121,7 @@ class Mutation:
             submitted = await services.administrations.submit(
                 info.context.principal, new, idempotency_key
             )
-            stored = submitted.body
-            return Administration(
-                id=strawberry.ID(stored["id"]), dyad_id=strawberry.ID(stored["dyad_id"]),
-                session=stored["session"], instrument=stored["instrument"],
-                instrument_version=stored["instrument_version"],
-                respondent=stored["respondent"],
-                completed_at=datetime.fromisoformat(stored["completed_at"]),
-                created_at=datetime.fromisoformat(stored["created_at"]),
-                responses=stored["responses"], score=ScoreResult.of(stored["score"]),
-            )  # fmt: skip
+            return Administration.of(submitted.administration, replayed=submitted.replayed)
         except DomainError as error:
             return as_result(error)
 

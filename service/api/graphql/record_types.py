@@ -65,14 +65,20 @@ class Administration:
     created_at: datetime
     responses: JSON
     score: ScoreResult
+    replayed: bool = strawberry.field(
+        default=False,
+        description="True when submitAdministration answers a retry of an earlier request "
+        "with the same idempotency key: nothing new was stored (REST says so with the "
+        "Idempotent-Replayed header).",
+    )
 
     @classmethod
-    def of(cls, a: AdministrationRecord) -> Administration:
+    def of(cls, a: AdministrationRecord, replayed: bool = False) -> Administration:
         return cls(
             id=strawberry.ID(str(a.id)), dyad_id=strawberry.ID(str(a.dyad_id)),
             session=a.session, instrument=a.instrument, instrument_version=a.instrument_version,
             respondent=a.respondent.value, completed_at=a.completed_at, created_at=a.created_at,
-            responses=JSON(a.responses), score=ScoreResult.of(a.score),
+            responses=JSON(a.responses), score=ScoreResult.of(a.score), replayed=replayed,
         )  # fmt: skip
 
 

@@ -1,31 +1,70 @@
-"""Mounting the schema at /graphql with Strawberry's FastAPI router: POST only, no batching.
+"""Mounting the schema at /graphql: POST only, no batching, IDE and introspection opt-in.
 
-``GraphQLRouter`` reads the request (JSON only: multipart uploads are off, and batching
-unless enabled), runs the operation through ``Schema.execute`` with the schema's extensions
-(extensions.py) and answers. The context dependency (context.py) authenticates before the
-operation is parsed: a missing or bad key is a 401. Queries over GET are refused; GET serves
-the GraphiQL page only when ``RAPPORT_GRAPHQL_IDE`` is on. The body is bounded by the app's
-ceiling (service/api/body_limit.py) like every other route's.
+A FastAPI route reads one operation (request.py: JSON only, a single object) and hands it
+to Strawberry's ``Schema.execute``, which parses, limits, validates, caches, executes and
+masks through the schema's extensions (extensions.py). The context dependency (context.py)
+authenticates before the operation is parsed: a missing or bad key is a 401. The body is
+bounded by the app's ceiling (service/api/body_limit.py) like every route's.
+
+The answer is serialised in a worker thread: the guard bounds what a document can ask for
+(guard.py), and what is left of a large answer is no reason to hold the event loop from
+other requests.
 """
 
 from __future__ import annotations
 
-from strawberry.fastapi import GraphQLRouter
+import orjson
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
 
-from service.api.graphql.context import Context, get_context
+from service.api.deps import PrincipalDep
+from service.api.graphql.context import ContextDep
+from service.api.graphql.extensions import UNKNOWN_OPERATION
+from service.api.graphql.request import BadRequest, read_operation
 from service.api.graphql.schema import build_schema
 from service.settings import Settings
 
 PATH = "/graphql"
 
 
-def graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
-    return GraphQLRouter(
-        build_schema(introspection=settings.graphql_introspection),
-        path=PATH,
-        graphql_ide="graphiql" if settings.graphql_ide else None,
-        allow_queries_via_get=False,
-        context_getter=get_context,
-        subscription_protocols=(),  # the schema has no subscriptions: no websocket protocol
-        include_in_schema=False,
-    )
+def graphql_router(settings: Settings) -> APIRouter:
+    schema = build_schema(introspection=settings.graphql_introspection)
+    router = APIRouter()
+
+    @router.post(PATH)
+    async def graphql(request: Request, context: ContextDep) -> Response:
+        try:
+            operation = read_operation(request.headers.get("content-type"), await request.body())
+            context.requested_operation = operation.name
+            result = await schema.execute(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                operation_name=operation.name,
+            )
+        except BadRequest as refused:
+            return PlainTextResponse(str(refused), status_code=400)
+        for error in result.errors or ():
+            if (error.extensions or {}).get("code") == UNKNOWN_OPERATION:
+                return PlainTextResponse(error.message, status_code=400)
+        answer: dict[str, object] = {"data": result.data}
+        if result.errors:
+            answer["errors"] = [e.formatted for e in result.errors]
+        body = await run_in_threadpool(orjson.dumps, answer)
+        return Response(body, media_type="application/json")
+
+    if settings.graphql_ide:
+        page = get_graphql_ide_html("graphiql")
+
+        @router.get(PATH)
+        async def graphiql(request: Request, _: PrincipalDep) -> Response:
+            """The IDE page, for a valid key as before; never a query (no GETs that read)."""
+            if request.query_params:
+                return PlainTextResponse(
+                    "GraphQL queries are served over POST only.", 405, headers={"Allow": "POST"}
+                )
+            return HTMLResponse(page)
+
+    return router

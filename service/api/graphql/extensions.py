@@ -18,6 +18,7 @@ Strawberry runs every operation (parse, validate, execute); these extensions sha
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 
 from graphql import (
@@ -55,12 +56,11 @@ class BoundedParserCache(ParserCache):
         context = self.execution_context
         query = context.query or ""
         if len(query) <= LONGEST_CACHED:
-            try:
+            # A text that does not parse is not kept: the token limit keeps it cheap.
+            with contextlib.suppress(GraphQLError):
                 context.graphql_document = self.cached_parse_document(
                     query, **context.parse_options
                 )
-            except GraphQLError:
-                pass  # not kept: the token limit keeps parsing it again cheap
         yield
 
 
@@ -120,15 +120,16 @@ class StableCodes(SchemaExtension):
 def _coded(error: GraphQLError, parsed: bool) -> GraphQLError:
     if (error.extensions or {}).get("code") or error.path is not None:
         return error  # coded already, or raised while executing (a resolver's)
-    if error.original_error is not None:
-        return error  # masked, or a domain error's own
+    if error.original_error is not None and not isinstance(error.original_error, GraphQLError):
+        return error  # a resolver's, or masked
     if not parsed:
         # graphql-core says so only in its message: "Document contains more than N tokens."
         code = TOO_COMPLEX if "tokens" in error.message else SYNTAX_ERROR
     else:
-        code = INVALID_QUERY
+        code = INVALID_QUERY  # a validation rule's, or variables the operation cannot take
     return GraphQLError(
         error.message, source=error.source, positions=error.positions,
+        original_error=error.original_error,
         extensions={**(error.extensions or {}), "code": code},
     )  # fmt: skip
 

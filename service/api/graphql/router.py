@@ -13,11 +13,12 @@ other requests.
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from strawberry.fastapi import GraphQLRouter
 
 from service.api.deps import PrincipalDep
 from service.api.graphql.context import ContextDep
@@ -52,11 +53,12 @@ def graphql_router(settings: Settings) -> APIRouter:
         answer: dict[str, object] = {"data": result.data}
         if result.errors:
             answer["errors"] = [e.formatted for e in result.errors]
-        body = await run_in_threadpool(orjson.dumps, answer)
+        body = await asyncio.to_thread(orjson.dumps, answer)
         return Response(body, media_type="application/json")
 
     if settings.graphql_ide:
-        page = get_graphql_ide_html("graphiql")
+        # Strawberry's GraphiQL page, as its own router would serve it.
+        page = GraphQLRouter(schema, graphql_ide="graphiql").graphql_ide_html
 
         @router.get(PATH)
         async def graphiql(request: Request, _: PrincipalDep) -> Response:

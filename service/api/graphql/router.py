@@ -46,10 +46,10 @@ def graphql_router(settings: Settings) -> APIRouter:
                 operation_name=operation.name,
             )
         except BadRequest as refused:
-            return PlainTextResponse(str(refused), status_code=400)
+            return _refused(str(refused), refused.code)
         for error in result.errors or ():
             if (error.extensions or {}).get("code") == UNKNOWN_OPERATION:
-                return PlainTextResponse(error.message, status_code=400)
+                return _refused(error.message, UNKNOWN_OPERATION)
         answer: dict[str, object] = {"data": result.data}
         if result.errors:
             answer["errors"] = [e.formatted for e in result.errors]
@@ -70,3 +70,9 @@ def graphql_router(settings: Settings) -> APIRouter:
             return HTMLResponse(page)
 
     return router
+
+
+def _refused(message: str, code: str) -> Response:
+    """HTTP 400 with a GraphQL error: a request that is not one operation to run."""
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=400, media_type="application/json")

@@ -8,6 +8,8 @@ result against the published response models so the contract cannot drift.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import uuid
 from datetime import datetime
 from typing import Any
@@ -15,6 +17,24 @@ from typing import Any
 from service.domain.instruments.model import Respondent
 from service.domain.records import Administration
 from service.domain.scoring.result import ScoreResult
+
+
+def record_fields(record: Any) -> dict[str, Any]:
+    """A record (a domain dataclass: patient, practitioner, dyad, alert...) as every adapter
+    shows it: ids as strings, enums by their value, everything else as it is, never the
+    tenant. REST's response models and GraphQL's types are both built from this one mapping
+    (each taking the fields it publishes), so the two faces cannot drift apart."""
+    fields: dict[str, Any] = {}
+    for field in dataclasses.fields(record):
+        if field.name == "tenant_id":
+            continue
+        value = getattr(record, field.name)
+        if isinstance(value, uuid.UUID):
+            value = str(value)
+        elif isinstance(value, enum.Enum):
+            value = value.value
+        fields[field.name] = value
+    return fields
 
 
 def score_dict(result: ScoreResult) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -17,6 +18,7 @@ from service.api.graphql.insight_types import Concordance, Progress
 from service.api.graphql.resolve import domain_call, domain_value
 from service.api.graphql.scoring_types import ScoreResult
 from service.app.pagination import DEFAULT_LIMIT, page_of
+from service.app.rendering import record_fields
 from service.domain.alerts import Alert as AlertRecord
 from service.domain.records import Administration as AdministrationRecord
 from service.domain.records import Dyad as DyadRecord
@@ -24,6 +26,14 @@ from service.domain.records import Patient as PatientRecord
 from service.domain.records import Practitioner as PractitionerRecord
 
 Ctx = Info[Context, None]
+T = TypeVar("T")
+
+
+def built(kind: type[T], record: object) -> T:
+    """A GraphQL object from a record, through the mapping REST's models are built from
+    (``record_fields``): the fields this type publishes, spelt as REST spells them."""
+    fields = record_fields(record)
+    return kind(**{f.name: fields[f.name] for f in dataclasses.fields(kind) if f.name in fields})  # type: ignore[arg-type]
 
 
 @strawberry.type
@@ -35,9 +45,7 @@ class Patient:
 
     @classmethod
     def of(cls, p: PatientRecord) -> Patient:
-        population = p.population.value if p.population else None
-        return cls(id=strawberry.ID(str(p.id)), external_id=p.external_id,
-                   population=population, created_at=p.created_at)  # fmt: skip
+        return built(cls, p)
 
 
 @strawberry.type
@@ -49,8 +57,7 @@ class Practitioner:
 
     @classmethod
     def of(cls, p: PractitionerRecord) -> Practitioner:
-        return cls(id=strawberry.ID(str(p.id)), external_id=p.external_id,
-                   display_name=p.display_name, created_at=p.created_at)  # fmt: skip
+        return built(cls, p)
 
 
 @strawberry.type
@@ -101,13 +108,7 @@ class Alert:
 
     @classmethod
     def of(cls, a: AlertRecord) -> Alert:
-        return cls(
-            id=strawberry.ID(str(a.id)), dyad_id=strawberry.ID(str(a.dyad_id)),
-            kind=a.kind.value, severity=a.severity.value, status=a.status.value, rule=a.rule,
-            evidence=JSON(a.evidence), created_at=a.created_at, acknowledged_at=a.acknowledged_at,
-            acknowledged_by=a.acknowledged_by, acknowledged_note=a.acknowledged_note,
-            resolved_at=a.resolved_at, resolved_by=a.resolved_by, resolved_note=a.resolved_note,
-        )  # fmt: skip
+        return built(cls, a)
 
 
 @strawberry.type
@@ -121,11 +122,7 @@ class Dyad:
 
     @classmethod
     def of(cls, d: DyadRecord) -> Dyad:
-        return cls(
-            id=strawberry.ID(str(d.id)), patient_id=strawberry.ID(str(d.patient_id)),
-            practitioner_id=strawberry.ID(str(d.practitioner_id)), started_on=d.started_on,
-            ended_on=d.ended_on, created_at=d.created_at,
-        )  # fmt: skip
+        return built(cls, d)
 
     @strawberry.field
     async def patient(self, info: Ctx) -> Patient | None:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from service import __version__
 from service.api.body_limit import BodyLimit
 from service.api.fhir import routes as fhir
+from service.api.graphql.operation_loop import OperationLoop
 from service.api.graphql.router import graphql_router
 from service.api.openapi import build_openapi, operation_id
 from service.api.rest.problems import add_problem_handlers
@@ -29,6 +30,7 @@ alliance. Errors are RFC 9457 `application/problem+json` documents with a stable
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The app: every request passes through FastAPI's routing, dependencies and middleware."""
     settings = settings or get_settings()
+    graphql_operations = OperationLoop()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         try:
             yield
         finally:
+            graphql_operations.close()
             if services is None:
                 built.close()
 
@@ -57,7 +60,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Routers are matched in order, at about 2 us per route passed: /graphql first saves its
     # requests a walk past every REST route (~65 us), for ~3 us on the others
     # (bench/README.md); then the busiest REST routes: storing administrations, scoring.
-    app.include_router(graphql_router(settings), prefix="", include_in_schema=False)
+    app.include_router(
+        graphql_router(settings, graphql_operations), prefix="", include_in_schema=False
+    )
     app.include_router(dyads.router)
     app.include_router(instruments.router)
     app.include_router(health.router)

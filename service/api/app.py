@@ -20,6 +20,8 @@ from service.api.rest.routes import alerts, dyads, health, insights, instruments
 from service.bootstrap import Services, build_services
 from service.settings import Settings, get_settings
 
+GC_THRESHOLDS = (50_000, 20, 100)  # CPython's defaults are (700, 10, 10)
+
 DESCRIPTION = """\
 Rapport scores standardized alliance and outcome questionnaires used in psychotherapy,
 tracks change over sessions and compares the client's and the therapist's view of the
@@ -40,6 +42,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # collector's way, so full collections under load stay short (bench/README.md).
         gc.collect()
         gc.freeze()
+        # Fewer, later collections: a GraphQL answer near the cost limit is a few million
+        # short-lived objects, and with the default thresholds the full collections they
+        # triggered held the interpreter for hundreds of milliseconds, every thread of the
+        # process waiting (bench/graphql_cost.py: /healthz p99 beside the heaviest document).
+        gc.set_threshold(*GC_THRESHOLDS)
         try:
             yield
         finally:

@@ -376,6 +376,49 @@ async def test_submit_administration_is_idempotent(api: Api) -> None:
     )
     assert rest.status_code == 201, rest.text
     assert rest.json()["id"] == first["id"]
+    assert rest.headers.get("Idempotent-Replayed") == "true"
+
+
+REPLAYED = """
+mutation($input: AdministrationInput!, $key: String) {
+  submitAdministration(input: $input, idempotencyKey: $key) {
+    __typename ... on Administration { id session replayed }
+  }
+}
+"""
+
+
+async def test_a_replay_says_so_on_both_faces(api: Api) -> None:
+    """A retried request is reported alike: GraphQL's ``replayed``, REST's
+    ``Idempotent-Replayed`` header; the first answer says it is not one (issue 15.4)."""
+    client = await api.client_for("clinic-a")
+    people = await new_dyad(client)
+    submission = {
+        "input": {
+            "dyadId": people.dyad_id, "instrument": "phq-9", "session": 1,
+            "responses": responses(PHQ9_10),
+        },
+        "key": f"ehr-msg-{uuid.uuid4()}",
+    }  # fmt: skip
+    first = (await data(client, REPLAYED, submission))["submitAdministration"]
+    again = (await data(client, REPLAYED, submission))["submitAdministration"]
+    assert (first["replayed"], again["replayed"]) == (False, True)
+    assert again["id"] == first["id"]
+    listed = await data(
+        client, "query($d: ID!) { dyad(id: $d) { administrations { replayed } } }",
+        {"d": people.dyad_id},
+    )  # fmt: skip
+    assert listed["dyad"]["administrations"] == [{"replayed": False}]
+
+    body = {"instrument": "phq-9", "session": 2, "responses": PHQ9_10}
+    headers = {"Idempotency-Key": f"ehr-msg-{uuid.uuid4()}"}
+    path = f"/v1/dyads/{people.dyad_id}/administrations"
+    created = await client.post(path, json=body, headers=headers)
+    replayed = await client.post(path, json=body, headers=headers)
+    assert (created.status_code, replayed.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in created.headers
+    assert replayed.headers.get("Idempotent-Replayed") == "true"
+    assert replayed.json() == created.json()
 
 
 # Insights -----------------------------------------------------------------------------------------

@@ -146,7 +146,7 @@ async def create_response(
         ),
         key,
     )  # fmt: skip
-    bundle = transaction(qr, definition, submitted.body["score"], terms)
+    bundle = transaction(qr, definition, submitted.administration.score, terms)
     return _fhir(bundle, 201)
 
 

@@ -517,7 +517,7 @@ async def test_a_batch_is_refused(defaults: httpx.AsyncClient) -> None:
 async def test_documents_are_parsed_and_validated_once(
     defaults: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The prepared-document cache (documents.py): the same document twice is parsed once
+    """The parse and validation caches (extensions.py): the same document twice is parsed once
     and validated once."""
     import graphql.language.parser as parser
     import strawberry.schema.schema as strawberry_schema

@@ -38,6 +38,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLUnionType,
+    get_introspection_query,
     get_named_type,
     is_leaf_type,
     is_required_argument,
@@ -464,6 +465,10 @@ async def test_introspection_is_off_by_default(defaults: httpx.AsyncClient) -> N
 
 async def test_introspection_is_on_with_the_setting(opened: httpx.AsyncClient) -> None:
     assert (await data(opened, INTROSPECTION)) == {"__schema": {"queryType": {"name": "Query"}}}
+    # The query GraphiQL and code generators send passes the limits (issue 16.8).
+    standard = await data(opened, get_introspection_query(descriptions=True))
+    names = {t["name"] for t in standard["__schema"]["types"]}
+    assert {"Query", "Mutation", "Dyad", "AlertStatus"} <= names
 
 
 async def test_graphiql_is_not_served_by_default(defaults: httpx.AsyncClient) -> None:

@@ -183,7 +183,8 @@ def run(s: GraphqlSettings, echo: bool = True) -> list[Run]:
                     result = run_wrk(
                         load_prefix, base_url, plans[kind], script, s.duration, s.connections
                     )
-                    cpu = (server.cpu() - before) / result.requests * 1e6
+                    used = server.cpu() - before
+                    cpu = used / result.requests * 1e6 if result.requests else None
                     runs.append(Run(backend, round_, kind, result, cpu))
                     if echo:
                         print(format_run(runs[-1], sizes[kind]), flush=True)

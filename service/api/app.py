@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +22,7 @@ from service.bootstrap import Services, build_services
 from service.settings import Settings, get_settings
 
 GC_THRESHOLDS = (50_000, 20, 100)  # CPython's defaults are (700, 10, 10)
+SWITCH_INTERVAL = 0.001  # seconds; CPython's default is 0.005
 
 DESCRIPTION = """\
 Rapport scores standardized alliance and outcome questionnaires used in psychotherapy,
@@ -47,6 +49,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # triggered held the interpreter for hundreds of milliseconds, every thread of the
         # process waiting (bench/graphql_cost.py: /healthz p99 beside the heaviest document).
         gc.set_threshold(*GC_THRESHOLDS)
+        # GraphQL operations run in a thread of their own (graphql/operation_loop.py): the
+        # event loop waits at most this long for the interpreter when it has work to do.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         try:
             yield
         finally:

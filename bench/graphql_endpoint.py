@@ -9,9 +9,9 @@ for a throwaway PostgreSQL database) serves, in the same run, driven by ``wrk`` 
 * ``graphql score``: ``POST /graphql`` with the contract's ``score`` query for the same
   answers, passed as a variable, selecting every field REST returns (scales, flags,
   criteria, provenance);
-* ``graphql page``: ``POST /graphql`` with
-  ``{ dyad(id: "...") { administrations { id session score { total band } } } }`` on a dyad
-  holding 200 administrations (stored beforehand through the REST API);
+* ``graphql page``: ``POST /graphql`` with ``{ dyad(id: "...") { administrations(first:
+  200) { id session score { total band } } } }`` on a dyad holding 200 administrations
+  (stored beforehand through the REST API);
 * ``rest page``: ``GET /v1/dyads/{id}/administrations?limit=200``, the same 200
   administrations through REST (full bodies), for context.
 
@@ -60,7 +60,9 @@ query Score($responses: [ResponseInput!]!) {
     provenance { definitionId definitionVersion scorerVersion population populationDefaulted }
   }
 }"""
-PAGE_QUERY = '{ dyad(id: "%s") { administrations { id session score { total band } } } }'
+PAGE_QUERY = (
+    '{ dyad(id: "%s") { administrations(first: 200) { id session score { total band } } } }'
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +183,8 @@ def run(s: GraphqlSettings, echo: bool = True) -> list[Run]:
                     result = run_wrk(
                         load_prefix, base_url, plans[kind], script, s.duration, s.connections
                     )
-                    cpu = (server.cpu() - before) / result.requests * 1e6
+                    used = server.cpu() - before
+                    cpu = used / result.requests * 1e6 if result.requests else None
                     runs.append(Run(backend, round_, kind, result, cpu))
                     if echo:
                         print(format_run(runs[-1], sizes[kind]), flush=True)

@@ -9,11 +9,13 @@
 4. ``insights.py``: server time of progress, concordance and calibration on a seeded record.
 5. ``graphql_endpoint.py``: the GraphQL score query and a page of 200 administrations beside
    their REST equivalents.
+6. ``graphql_cost.py``: /healthz latency beside the most expensive GraphQL document the
+   limits admit, running in a loop, and alone.
 
 Figures are printed, never asserted; the targets are reported as met or not met.
 
 Run: ``.venv/bin/python bench/run_all.py [--quick] [--only NAME[,NAME...]]`` where the names
-are scorer, endpoint, store, insights, graphql. ``--backends sqlite`` skips PostgreSQL.
+are scorer, endpoint, store, insights, graphql, cost. ``--backends sqlite`` skips PostgreSQL.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ import time
 from dataclasses import replace
 
 import backends
+import graphql_cost
 import graphql_endpoint
 import insights
 import score_endpoint
 import scorer
 import store_endpoint
 
-NAMES = ("scorer", "endpoint", "store", "insights", "graphql")
+NAMES = ("scorer", "endpoint", "store", "insights", "graphql", "cost")
 
 
 def _args() -> argparse.Namespace:
@@ -131,6 +134,10 @@ def main() -> int:
         print()
         print(graphql_endpoint.header(sg), flush=True)
         summary += ["  graphql:", *graphql_endpoint.summary(graphql_endpoint.run(sg), sg)]
+    if "cost" in args.only:
+        print("\n/healthz beside the heaviest admitted GraphQL document (graphql_cost.py)")
+        duration = 3.0 if args.quick else 10.0
+        summary += ["  graphql cost:", *graphql_cost.run(args.backends, duration)]
     print(f"\nSummary ({time.monotonic() - started:.0f} s{', quick' if args.quick else ''}):")
     print("\n".join(summary))
     return 0

@@ -1,27 +1,32 @@
-"""The ASGI application: one FastAPI app carrying every adapter."""
+"""The ASGI application: one FastAPI app carrying every adapter.
+
+Every request passes through FastAPI's routing, dependencies and middleware. Two layers
+wrap the routes, outermost first: the request id, access log and metrics layer
+(service/api/observe.py), then the ceiling on request bodies (service/api/body_limit.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.types import Receive, Scope, Send
 
 from service import __version__
 from service.api import metrics
-from service.api.body_limit import limited
+from service.api.body_limit import BodyLimit
 from service.api.docs import add_docs
 from service.api.fhir import routes as fhir
+from service.api.graphql.operation_loop import OperationLoop
 from service.api.graphql.router import graphql_router
-from service.api.observe import METRICS_PATH, Observer, RouteTemplates
+from service.api.observe import METRICS_PATH, Observed, Observer, RouteTemplates
 from service.api.openapi import build_openapi, operation_id
 from service.api.page.access_log import HIDE_VIEW_TOKENS
-from service.api.rest.fast_lane import FastLane
 from service.api.rest.problems import add_problem_handlers
 from service.api.rest.routes import (
     administrations,
@@ -39,6 +44,9 @@ from service.api.rest.routes import (
 from service.bootstrap import Services, build_services
 from service.settings import Settings, get_settings
 
+GC_THRESHOLDS = (50_000, 20, 100)  # CPython's defaults are (700, 10, 10)
+SWITCH_INTERVAL = 0.001  # seconds; CPython's default is 0.005
+
 DESCRIPTION = """\
 Rapport scores standardized alliance and outcome questionnaires used in psychotherapy,
 tracks change over sessions and compares the client's and the therapist's view of the
@@ -46,45 +54,10 @@ alliance. Errors are RFC 9457 `application/problem+json` documents with a stable
 """
 
 
-FAST_LANE = (
-    "POST /v1/dyads/{dyad_id}/administrations",
-    "POST /v1/instruments/{instrument_id}/score",
-    "POST /graphql",
-)
-
-
-class Rapport(FastAPI):
-    """FastAPI, with a ceiling on request bodies (service/api/body_limit.py) and a fast lane
-    for the busiest routes (service/api/rest/fast_lane.py), inside the request id, access
-    log and metrics layer (service/api/observe.py), which wraps every route."""
-
-    body_limit: int = 1_048_576
-    fast_lane: FastLane | None = None
-    observer: Observer | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.observer is not None:
-            await self.observer(scope, receive, send, self._serve)
-        else:
-            await self._serve(scope, receive, send)
-
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            receive = limited(scope, receive, self.body_limit)
-            if self.fast_lane is not None:
-                passed_on = await self.fast_lane.serve(scope, receive, send)
-                if passed_on is None:
-                    return
-                receive = passed_on
-        await super().__call__(scope, receive, send)
-
-
-def create_app(
-    settings: Settings | None = None, services: Services | None = None, fast_lane: bool = True
-) -> FastAPI:
-    """The app; ``fast_lane=False`` serves every request through FastAPI alone (the fast
-    lane's tests compare the two)."""
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """The app: every request passes through FastAPI's routing, dependencies and middleware."""
     settings = settings or get_settings()
+    graphql_operations = OperationLoop()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,6 +67,14 @@ def create_app(
         # collector's way, so full collections under load stay short (bench/README.md).
         gc.collect()
         gc.freeze()
+        # Fewer, later collections: a GraphQL answer near the cost limit is a few million
+        # short-lived objects, and with the default thresholds the full collections they
+        # triggered held the interpreter for hundreds of milliseconds, every thread of the
+        # process waiting (bench/graphql_cost.py: /healthz p99 beside the heaviest document).
+        gc.set_threshold(*GC_THRESHOLDS)
+        # GraphQL operations run in a thread of their own (graphql/operation_loop.py): the
+        # event loop waits at most this long for the interpreter when it has work to do.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         # The webhook delivery worker: only where an operator allowed a receiving host.
         stop = asyncio.Event()
         sending = (
@@ -105,10 +86,11 @@ def create_app(
             stop.set()
             if sending is not None:
                 await sending
+            graphql_operations.close()
             if services is None:
                 built.close()
 
-    app = Rapport(
+    app = FastAPI(
         title="Rapport",
         version=__version__,
         description=DESCRIPTION,
@@ -124,7 +106,9 @@ def create_app(
     # Routers are matched in order, at about 2 us per route passed: /graphql first saves its
     # requests a walk past every REST route (~65 us), for ~3 us on the others
     # (bench/README.md); then the busiest REST routes: storing administrations, scoring.
-    app.include_router(graphql_router(settings), prefix="", include_in_schema=False)
+    app.include_router(
+        graphql_router(settings, graphql_operations), prefix="", include_in_schema=False
+    )
     app.include_router(dyads.router)
     app.include_router(instruments.router)
     app.include_router(health.router)
@@ -138,17 +122,16 @@ def create_app(
     app.include_router(view.router)
     app.include_router(fhir.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    app.body_limit = settings.max_body_bytes
-    if fast_lane:
-        # Storing an administration and stateless scoring, over REST and GraphQL: most of
-        # what EHRs send.
-        app.fast_lane = FastLane(app, FAST_LANE)
+    # Outside the exception middleware, so a refusal raised while a route reads its body is
+    # answered by the app's handlers, in each adapter's format.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.metrics != "off":
         metrics.install()
     serve_metrics = settings.metrics == "on"
-    app.observer = Observer(
-        RouteTemplates(app.routes, extra=[METRICS_PATH] if serve_metrics else []), serve_metrics
-    )
+    templates = RouteTemplates(app.routes, extra=[METRICS_PATH] if serve_metrics else [])
+    # Added last, so outermost: every request, refused or served, gets its id, its access
+    # line and its metrics.
+    app.add_middleware(Observed, observer=Observer(templates, serve_metrics))
     return app
 
 

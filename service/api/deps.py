@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
-from fastapi.security.base import SecurityBase
+from fastapi.security import HTTPBearer
 
 from service.app.administrations import Administrations
 from service.app.alerting import Alerts
@@ -21,7 +20,6 @@ from service.app.instruments import InstrumentService
 from service.app.records import Records
 from service.app.view_links import ViewLinks
 from service.bootstrap import Services
-from service.domain.errors import Unauthenticated
 from service.domain.records import Principal, Scope
 
 
@@ -64,43 +62,32 @@ async def get_view_links(request: Request) -> ViewLinks:
     return services_of(request).view_links
 
 
-class ApiKey(SecurityBase):
+class ApiKey(HTTPBearer):
     """The caller's API key: a dependency that returns its ``Principal``.
 
     One dependency does what used to take three (the bearer scheme, authentication and the
     scope check): FastAPI's per-request cost is per dependency, and on the busiest routes it
-    cost more than the work (bench/README.md). It is a ``SecurityBase`` so that OpenAPI still
-    documents the ``HTTPBearer`` scheme on every route that uses it. With a scope, a key
+    cost more than the work (bench/README.md). It is FastAPI's ``HTTPBearer`` (its own
+    reading of the header replaced) so that OpenAPI documents the bearer scheme on every
+    route that uses it. With a scope, a key
     without it is refused (403, audited) before the body is validated.
     """
 
     def __init__(self, scope: Scope | None = None, action: str = "") -> None:
-        self.model = HTTPBearerModel(
-            description="A Rapport API key: `rapport create-api-key --tenant NAME`."
+        super().__init__(
+            scheme_name="HTTPBearer",
+            description="A Rapport API key: `rapport create-api-key --tenant NAME`.",
+            auto_error=False,
         )
-        self.scheme_name = "HTTPBearer"
         self._scope = scope
         self._action = action
 
-    async def __call__(self, request: Request) -> Principal:
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
         services = services_of(request)
         principal = await services.authenticator.authenticate(request.headers.get("authorization"))
         if self._scope is not None:
             await require(services.transact, principal, self._scope, self._action)
         return principal
-
-    async def admitted(self, request: Request) -> Principal | None:
-        """The caller, or None where ``__call__`` would refuse: the fast lane
-        (service/api/rest/fast_lane.py) leaves refusals to FastAPI, which answers and audits
-        them."""
-        services = services_of(request)
-        try:
-            principal = await services.authenticator.authenticate(
-                request.headers.get("authorization")
-            )
-        except Unauthenticated:
-            return None
-        return principal if self._scope is None or principal.can(self._scope) else None
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

@@ -1,7 +1,7 @@
 """The outermost layer of the HTTP app: request id, access log line, request metrics.
 
-Pure ASGI, wrapped around everything the app serves (it runs in ``Rapport.__call__`` before
-any other layer), so every route is covered whichever path serves it. For each request it
+Pure ASGI middleware, the outermost layer of the app (``Observed``, added last in
+``create_app``), so every route is covered whichever path serves it. For each request it
 
 - takes the id from ``X-Request-ID`` when it is safe to echo (1-128 letters, digits and
   ``._:-``), else generates one; it is set in ``service.logs.REQUEST_ID`` (every log line
@@ -128,3 +128,17 @@ async def _metrics(scope: Scope, send: Send) -> None:
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+class Observed:
+    """The observer as ASGI middleware (``app.add_middleware(Observed, observer=...)``)."""
+
+    def __init__(self, app: Inner, observer: Observer) -> None:
+        self._app = app
+        self._observer = observer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._observer(scope, receive, send, self._app)
+        else:
+            await self._app(scope, receive, send)

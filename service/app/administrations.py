@@ -25,7 +25,7 @@ from service.app.auth import require
 from service.app.instruments import InstrumentService
 from service.app.pagination import Page, paginate
 from service.app.ports import Store, StoredResponseView, Transact
-from service.app.rendering import administration_body, score_dict
+from service.app.rendering import administration_body, administration_of, score_dict
 from service.app.rules import ClinicalRules
 from service.domain.errors import (
     Conflict,
@@ -56,9 +56,17 @@ class NewAdministration:
 
 @dataclass(frozen=True, slots=True)
 class Submitted:
+    """What ``submit`` stored, or replayed for a retry of the same Idempotency-Key: each
+    adapter renders it, and says ``replayed`` in its own way."""
+
     status_code: int
-    body: dict[str, Any]
+    administration: Administration
     replayed: bool
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The JSON shape stored for replays and answered over REST."""
+        return administration_body(self.administration)
 
 
 class Administrations:
@@ -90,7 +98,7 @@ class Administrations:
         raised: list[str] = []  # the kinds of the alerts the last attempt raised (metrics)
 
         def replayed(stored: StoredResponseView, store: Store) -> Submitted:
-            replay = _replay(stored.request_hash, request_hash, stored.status_code, stored.body)
+            replay = _replay(stored, request_hash, principal)
             record(store, principal, "administration.replay", "dyad", new.dyad_id)
             return replay
 
@@ -143,7 +151,7 @@ class Administrations:
                 store.mark_series_summary_stale(
                     principal.tenant_id, dyad.id, definition.id, administration.id
                 )
-            return Submitted(201, body, replayed=False)
+            return Submitted(201, administration, replayed=False)
 
         try:
             submitted = await audited(
@@ -159,7 +167,7 @@ class Administrations:
             )
             if stored is None:
                 raise
-            return _replay(stored.request_hash, request_hash, stored.status_code, stored.body)
+            return _replay(stored, request_hash, principal)
         if not submitted.replayed:  # committed: counted once, after the commit
             telemetry.administrations_stored()
             for kind in raised:
@@ -243,10 +251,11 @@ def _fingerprint(new: NewAdministration) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def _replay(stored_hash: str, request_hash: str, status: int, body: dict[str, Any]) -> Submitted:
-    if stored_hash != request_hash:
+def _replay(stored: StoredResponseView, request_hash: str, principal: Principal) -> Submitted:
+    if stored.request_hash != request_hash:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was used with a different request.",
             (FieldError("Idempotency-Key", "key-reused", "Use a new key for a new request."),),
         )
-    return Submitted(status, body, replayed=True)
+    administration = administration_of(stored.body, principal.tenant_id)
+    return Submitted(stored.status_code, administration, replayed=True)

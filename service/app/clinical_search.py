@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any
 
 from service.app.access import read_one, read_page
 from service.app.audit import audited, record
 from service.app.auth import require
 from service.app.pagination import Page
 from service.app.ports import AdministrationRecord, AdministrationSearch, Store, Transact
+from service.app.rendering import administration_of
 from service.domain import text
 from service.domain.alerts import Alert, AlertStatus
 from service.domain.errors import NotFound
-from service.domain.records import Dyad, Patient, Practitioner, Principal, Scope
+from service.domain.records import Administration, Dyad, Patient, Practitioner, Principal, Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,17 +116,17 @@ class ClinicalSearch:
 
         return await audited(self._transact, principal, action, "dyad", dyad_id, work)
 
-    async def stored_under(self, principal: Principal, key: str) -> dict[str, Any] | None:
+    async def stored_under(self, principal: Principal, key: str) -> Administration | None:
         """The administration stored under an idempotency key, if any (FHIR conditional
         create: the match for ``If-None-Exist``)."""
         action = "administration.replay"
         await require(self._transact, principal, Scope.WRITE, action)
 
-        def work(store: Store) -> dict[str, Any] | None:
+        def work(store: Store) -> Administration | None:
             stored = store.stored_response(principal.tenant_id, key)
             if stored is None or "id" not in stored.body:
                 return None
             record(store, principal, action, "administration", stored.body["id"])
-            return stored.body
+            return administration_of(stored.body, principal.tenant_id)
 
         return await audited(self._transact, principal, action, "administration", None, work)

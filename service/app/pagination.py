@@ -51,3 +51,19 @@ def paginate(
         rows = rows[:limit]
         return Page(rows, encode_cursor(key(rows[-1])))
     return Page(rows, None)
+
+
+def page_of(items: Sequence[T], cursor: str | None, limit: int) -> list[T]:
+    """One page of ``items`` already in memory, ordered by their ``id``: the same cursors
+    and bounds as ``paginate`` (a nested GraphQL list, loaded for a whole page of parents)."""
+    after = decode_cursor(cursor)
+    start = 0
+    if after is not None:
+        start = next((i for i, item in enumerate(items) if _id(item) > after), len(items))
+    return list(items[start : start + limit])
+
+
+def _id(item: object) -> uuid.UUID:
+    found = getattr(item, "id", None)
+    assert isinstance(found, uuid.UUID), f"{type(item).__name__} has no uuid id"
+    return found

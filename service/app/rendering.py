@@ -8,10 +8,33 @@ result against the published response models so the contract cannot drift.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+import uuid
+from datetime import datetime
 from typing import Any
 
+from service.domain.instruments.model import Respondent
 from service.domain.records import Administration
 from service.domain.scoring.result import ScoreResult
+
+
+def record_fields(record: Any) -> dict[str, Any]:
+    """A record (a domain dataclass: patient, practitioner, dyad, alert...) as every adapter
+    shows it: ids as strings, enums by their value, everything else as it is, never the
+    tenant. REST's response models and GraphQL's types are both built from this one mapping
+    (each taking the fields it publishes), so the two faces cannot drift apart."""
+    fields: dict[str, Any] = {}
+    for field in dataclasses.fields(record):
+        if field.name == "tenant_id":
+            continue
+        value = getattr(record, field.name)
+        if isinstance(value, uuid.UUID):
+            value = str(value)
+        elif isinstance(value, enum.Enum):
+            value = value.value
+        fields[field.name] = value
+    return fields
 
 
 def score_dict(result: ScoreResult) -> dict[str, Any]:
@@ -84,3 +107,16 @@ def administration_body(a: Administration) -> dict[str, Any]:
         if a.voided is None
         else {"at": a.voided.at.isoformat(), "by": a.voided.by, "reason": a.voided.reason},
     }
+
+
+def administration_of(body: dict[str, Any], tenant_id: uuid.UUID) -> Administration:
+    """The administration ``administration_body`` rendered: how a replayed answer, kept in
+    that shape for idempotent retries, is handed back to each adapter as a record."""
+    return Administration(
+        id=uuid.UUID(body["id"]), tenant_id=tenant_id, dyad_id=uuid.UUID(body["dyad_id"]),
+        session=body["session"], instrument=body["instrument"],
+        instrument_version=body["instrument_version"], respondent=Respondent(body["respondent"]),
+        completed_at=datetime.fromisoformat(body["completed_at"]),
+        created_at=datetime.fromisoformat(body["created_at"]),
+        responses=body["responses"], score=body["score"],
+    )  # fmt: skip

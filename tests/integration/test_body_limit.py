@@ -49,8 +49,8 @@ async def _post(app: Any, path: str, content: bytes, media: str = "application/j
 @pytest.mark.parametrize(
     ("path", "body"),
     [
-        ("/v1/instruments/phq-9/score", {"responses": PHQ9}),  # served by the fast lane
-        ("/v1/patients", {"external_id": "MRN-1"}),  # served by FastAPI
+        ("/v1/instruments/phq-9/score", {"responses": PHQ9}),  # the busiest route
+        ("/v1/patients", {"external_id": "MRN-1"}),
         ("/graphql", {"query": "{ instruments { id } }"}),
     ],
 )

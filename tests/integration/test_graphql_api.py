@@ -36,7 +36,7 @@ from tests.integration.graphql_support import (
 PHQ9_10 = {str(i): v for i, v in enumerate([2, 2, 1, 1, 1, 1, 1, 1, 0], start=1)}  # total 10
 
 SCORE = f"""
-query($instrument: String!, $responses: [ResponseInput!]!, $population: String) {{
+query($instrument: String!, $responses: [ResponseInput!]!, $population: Population) {{
   score(instrument: $instrument, responses: $responses, population: $population) {{
     {SCORE_FIELDS}
     provenance {{ definitionId population populationDefaulted }}
@@ -124,9 +124,10 @@ async def test_score_errors_carry_stable_codes(api: Api) -> None:
     assert fields == {("1", "out-of-range"), ("2", "not-integer"), ("99", "unknown-item")}
 
     variables = {"instrument": "phq-9", "responses": responses(PHQ9_10), "population": "elderly"}
+    # Population is an enum: an unknown one is refused before the operation runs.
     population = _only_error(await gql(client, SCORE, variables))
-    assert population["extensions"]["code"] == "unknown-population"
-    assert population["extensions"]["fields"][0]["field"] == "population"
+    assert population["extensions"]["code"] == "invalid-query"
+    assert "population" in population["message"].lower()
 
 
 # Patients, practitioners, dyads -------------------------------------------------------------------
@@ -137,7 +138,7 @@ async def test_people_and_dyads_are_created_and_read(api: Api) -> None:
     patient = (
         await data(
             client,
-            'mutation { createPatient(externalId: "MRN-1", population: "adolescent") {'
+            'mutation { createPatient(externalId: "MRN-1", population: adolescent) {'
             " __typename ... on Patient { id externalId population createdAt } } }",
         )
     )["createPatient"]
@@ -219,16 +220,15 @@ async def test_create_mutations_return_typed_errors(api: Api) -> None:
         assert invalid["__typename"] == "ValidationError", bad
         assert invalid["fields"] == [{"field": "externalId", "code": "invalid-identifier"}]
 
-    population = await data(
+    # Population is an enum: the schema refuses an unknown one before anything runs.
+    population = await gql(
         client,
-        'mutation { createPatient(externalId: "MRN-8", population: "elderly") {'
+        'mutation { createPatient(externalId: "MRN-8", population: elderly) {'
         " __typename ... on ValidationError { code fields { field code } } } }",
     )
-    assert population["createPatient"] == {
-        "__typename": "ValidationError",
-        "code": "validation-failed",
-        "fields": [{"field": "population", "code": "invalid-choice"}],
-    }
+    assert population["data"] is None
+    assert error_codes(population) == ["invalid-query"], population
+    assert "elderly" in population["errors"][0]["message"]
 
     practitioner = await data(client, CREATE_PRACTITIONER, {"externalId": "NPI-7"})
     duplicate = await data(client, CREATE_PRACTITIONER, {"externalId": "NPI-7"})
@@ -376,6 +376,49 @@ async def test_submit_administration_is_idempotent(api: Api) -> None:
     )
     assert rest.status_code == 201, rest.text
     assert rest.json()["id"] == first["id"]
+    assert rest.headers.get("Idempotent-Replayed") == "true"
+
+
+REPLAYED = """
+mutation($input: AdministrationInput!, $key: String) {
+  submitAdministration(input: $input, idempotencyKey: $key) {
+    __typename ... on Administration { id session replayed }
+  }
+}
+"""
+
+
+async def test_a_replay_says_so_on_both_faces(api: Api) -> None:
+    """A retried request is reported alike: GraphQL's ``replayed``, REST's
+    ``Idempotent-Replayed`` header; the first answer says it is not one (issue 15.4)."""
+    client = await api.client_for("clinic-a")
+    people = await new_dyad(client)
+    submission = {
+        "input": {
+            "dyadId": people.dyad_id, "instrument": "phq-9", "session": 1,
+            "responses": responses(PHQ9_10),
+        },
+        "key": f"ehr-msg-{uuid.uuid4()}",
+    }  # fmt: skip
+    first = (await data(client, REPLAYED, submission))["submitAdministration"]
+    again = (await data(client, REPLAYED, submission))["submitAdministration"]
+    assert (first["replayed"], again["replayed"]) == (False, True)
+    assert again["id"] == first["id"]
+    listed = await data(
+        client, "query($d: ID!) { dyad(id: $d) { administrations { replayed } } }",
+        {"d": people.dyad_id},
+    )  # fmt: skip
+    assert listed["dyad"]["administrations"] == [{"replayed": False}]
+
+    body = {"instrument": "phq-9", "session": 2, "responses": PHQ9_10}
+    headers = {"Idempotency-Key": f"ehr-msg-{uuid.uuid4()}"}
+    path = f"/v1/dyads/{people.dyad_id}/administrations"
+    created = await client.post(path, json=body, headers=headers)
+    replayed = await client.post(path, json=body, headers=headers)
+    assert (created.status_code, replayed.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in created.headers
+    assert replayed.headers.get("Idempotent-Replayed") == "true"
+    assert replayed.json() == created.json()
 
 
 # Insights -----------------------------------------------------------------------------------------
@@ -489,7 +532,7 @@ async def test_a_risk_alert_is_listed_acknowledged_and_resolved(api: Api) -> Non
     client = await api.client_for("clinic-a")
     people = await new_dyad(client)
     stored = await submit(client, people.dyad_id, "phq-9", 1, phq9(6, item9=1))
-    listing = f"""query($d: ID!, $status: String, $kind: String) {{
+    listing = f"""query($d: ID!, $status: AlertStatus, $kind: AlertKind) {{
       alerts(dyadId: $d, status: $status, kind: $kind) {{ {ALERT_FIELDS} }}
       dyad(id: $d) {{ alerts(status: $status) {{ id kind }} }}
     }}"""
@@ -540,8 +583,6 @@ async def test_alert_mutations_and_queries_return_typed_errors(api: Api) -> None
     assert long_note["acknowledgeAlert"]["fields"] == [{"field": "note", "code": "too-long"}]
 
     for arguments, field in [
-        ('status: "closed"', "status"),
-        ('kind: "nope"', "kind"),
         ('dyadId: "x"', "dyadId"),
         ('after: "nonsense"', None),  # REST's parameter is "cursor", GraphQL's "after"
     ]:
@@ -550,6 +591,39 @@ async def test_alert_mutations_and_queries_return_typed_errors(api: Api) -> None
         assert error["extensions"]["fields"], arguments
         if field is not None:
             assert error["extensions"]["fields"][0]["field"] == field, arguments
+
+
+async def test_an_unknown_status_or_kind_is_refused_wherever_it_is_asked(api: Api) -> None:
+    """Status and kind are enums: ``dyad { alerts(status: "opn") }`` is refused as the
+    top-level field refuses it, not answered with an empty list (issue 16.8)."""
+    client = await api.client_for("clinic-a")
+    people = await new_dyad(client)
+    await submit(client, people.dyad_id, "phq-9", 1, phq9(6, item9=1))
+    d = people.dyad_id
+    for document in (
+        "{ alerts(status: opn) { id } }",
+        f'{{ dyad(id: "{d}") {{ alerts(status: opn) {{ id }} }} }}',
+        '{ alerts(status: "open") { id } }',  # a string is not an enum value
+        f'{{ dyad(id: "{d}") {{ alerts(status: "open") {{ id }} }} }}',
+        "{ alerts(kind: nope) { id } }",
+    ):
+        answer = await gql(client, document)
+        assert answer["data"] is None, (document, answer)
+        assert error_codes(answer) == ["invalid-query"], (document, answer)
+    for variables in ({"s": "opn"}, {"s": "not-on-track"}):
+        answer = await gql(
+            client,
+            "query($d: ID!, $s: AlertStatus) { dyad(id: $d) { alerts(status: $s) { id } } }",
+            {"d": d, **variables},
+        )
+        assert answer["data"] is None, answer
+        assert error_codes(answer) == ["invalid-query"], answer
+    nested = await data(client, f'{{ dyad(id: "{d}") {{ alerts(status: open) {{ kind }} }} }}')
+    assert nested["dyad"]["alerts"] == [{"kind": "risk"}]
+    kinds = await data(
+        client, "{ alerts(kind: risk) { kind } none: alerts(kind: not_on_track) { id } }"
+    )
+    assert kinds == {"alerts": [{"kind": "risk"}], "none": []}
 
 
 async def test_a_negative_page_size_is_a_validation_error(api: Api) -> None:

@@ -19,7 +19,7 @@ def test_committed_sdl_matches_the_schema() -> None:
 def test_the_contract_score_query_is_present() -> None:
     sdl = COMMITTED.read_text(encoding="utf-8")
     assert (
-        "score(instrument: String!, responses: [ResponseInput!]!, population: String = null): "
+        "score(instrument: String!, responses: [ResponseInput!]!, population: Population = null): "
         "ScoreResult!"
     ) in sdl
     assert "input ResponseInput {\n  item: String!\n  value: Float!\n}" in sdl

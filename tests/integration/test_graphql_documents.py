@@ -1,28 +1,23 @@
-"""The prepared-document cache (documents.py): one parse, guard and validation per query text.
+"""The schema's parse and validation caches and the guard (extensions.py), through Strawberry.
 
-What a cache keyed by the query text must never do: answer one text with another's document
-or verdict, answer one request's variables with another's result, let a refused document
-through when it comes back, keep a text that did not parse, or share a verdict between
-configurations (introspection on and off).
+What the caches must never do: answer one text with another's document or verdict, answer
+one request's variables with another's result, let a refused document through when it comes
+back, keep a text that did not parse or a very long one, or share a verdict between
+configurations (introspection on and off). The guard refuses before any validation runs.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from graphql import GraphQLError
+import strawberry
 
-from service.api.graphql.documents import (
-    INVALID_QUERY,
-    SYNTAX_ERROR,
-    TOO_COMPLEX,
-    DocumentCache,
-)
-from service.api.graphql.execution import Operation, OperationRunner
-from service.api.graphql.guard import Limits
+from service.api.graphql import extensions
+from service.api.graphql.extensions import INVALID_QUERY, SYNTAX_ERROR, TOO_COMPLEX
 from service.api.graphql.schema import build_schema
 from tests.integration.graphql_support import data, error_codes, gql, phq9, responses
 
@@ -70,85 +65,83 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Counts:
     return seen
 
 
-def cache(**overrides: Any) -> DocumentCache:
-    settings: dict[str, Any] = {"limits": Limits(), "introspection": False} | overrides
-    return DocumentCache(build_schema()._schema, **settings)
+def fresh(text: str) -> str:
+    """``text`` under a comment no other test sends: the caches live as long as the process."""
+    return f"# {uuid.uuid4()}\n{text}"
 
 
-def test_the_same_text_is_prepared_once_and_another_text_separately(counts: Counts) -> None:
-    documents = cache()
-    first = documents.get("{ instruments { id } }")
-    assert documents.get("{ instruments { id } }") is first
-    other = documents.get("{ instruments { name } }")  # differs in one field only
-    assert other is not first
-    assert other.document is not first.document
-    assert (counts.parse, counts.validate) == (2, 2)
-    assert not first.errors
-    assert not other.errors
-    # A refused text and an accepted one with the same fields are told apart too.
-    wrong = documents.get("{ instruments { id nope } }")
-    assert [e.message.split(".")[0] for e in wrong.errors] == [
-        "Cannot query field 'nope' on type 'Instrument'"
-    ]
-    assert documents.get("{ instruments { id } }") is first
+async def run(schema: strawberry.Schema, text: str) -> Any:
+    return await schema.execute(text)
 
 
-def test_a_refused_document_is_refused_again_from_the_cache(counts: Counts) -> None:
-    documents = cache()
+def built(counts: Counts) -> strawberry.Schema:
+    """A schema, its own parse (the guard reads the SDL) left out of the counts."""
+    schema = build_schema()
+    counts.parse = counts.validate = 0
+    return schema
+
+
+async def test_the_same_text_is_parsed_and_validated_once(counts: Counts) -> None:
+    schema = built(counts)
+    alias = f"x{uuid.uuid4().hex}"  # a document no other test sends
+    text, other = f"{{ {alias}: __typename }}", f"{{ {alias}: __typename __typename }}"
     for _ in range(3):
-        refused = documents.get(DOUBLING)
+        assert (await run(schema, text)).data == {alias: "Query"}
+    assert (counts.parse, counts.validate) == (1, 1)
+    assert (await run(schema, other)).data == {alias: "Query", "__typename": "Query"}
+    assert (counts.parse, counts.validate) == (2, 2)
+    wrong = await run(schema, fresh("{ __typename nope }"))
+    assert [e.message.split(".")[0] for e in wrong.errors] == [
+        "Cannot query field 'nope' on type 'Query'"
+    ]
+
+
+async def test_a_refused_document_never_reaches_the_validation(counts: Counts) -> None:
+    schema = built(counts)
+    text = fresh(DOUBLING)
+    for _ in range(3):
+        refused = await run(schema, text)
+        assert refused.data is None
         assert [e.extensions for e in refused.errors] == [{"code": TOO_COMPLEX}]
     assert counts.parse == 1
     assert counts.validate == 0  # the guard's refusal never reaches the validation
 
 
-def test_a_text_that_does_not_parse_is_not_kept(counts: Counts) -> None:
-    documents = cache()
+async def test_a_text_that_does_not_parse_is_not_kept(counts: Counts) -> None:
+    schema = built(counts)
+    text = fresh("{ instruments { id }")
     for _ in range(2):
-        with pytest.raises(GraphQLError, match="Syntax Error"):
-            documents.get("{ instruments { id }")
-    assert counts.parse == 2
-    too_many = "{ instruments { " + "id " * 5_000 + "} }"
+        answer = await run(schema, text)
+        assert "Syntax Error" in answer.errors[0].message
+        assert answer.errors[0].extensions == {"code": SYNTAX_ERROR}
+    assert counts.parse == 4  # each time: by the cache, then by Strawberry to report it
+    too_many = fresh("{ instruments { " + "id " * 5_000 + "} }")
     for _ in range(2):
-        with pytest.raises(GraphQLError, match="more than 4000 tokens"):
-            documents.get(too_many)
+        answer = await run(schema, too_many)
+        assert "more than 4000 tokens" in answer.errors[0].message
+        assert answer.errors[0].extensions == {"code": TOO_COMPLEX}
 
 
-def test_long_texts_are_prepared_every_time_not_kept(counts: Counts) -> None:
-    documents = cache(max_cached_length=40)
-    short, long = "{ instruments { id } }", "{ instruments { id name shortName version } }"
-    assert documents.get(short) is documents.get(short)
-    first, second = documents.get(long), documents.get(long)
-    assert first is not second
-    assert not first.errors
-    assert not second.errors
+async def test_long_texts_are_parsed_every_time_not_kept(
+    counts: Counts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(extensions, "LONGEST_CACHED", 60)
+    schema = built(counts)
+    short, long = fresh("{ __typename }"), fresh("{ __typename " + " " * 60 + "}")
+    for _ in range(2):
+        assert (await run(schema, short)).data == {"__typename": "Query"}
+        assert (await run(schema, long)).data == {"__typename": "Query"}
     assert counts.parse == 3
 
 
-def test_the_least_recently_used_text_leaves_a_full_cache(counts: Counts) -> None:
-    documents = cache(maxsize=2)
-    a, b, c = "{ instruments { id } }", "{ instruments { name } }", "{ instruments { version } }"
-    kept_a = documents.get(a)
-    documents.get(b)
-    assert documents.get(a) is kept_a  # a is now the most recent
-    documents.get(c)  # evicts b
-    assert documents.get(a) is kept_a
-    parses = counts.parse
-    documents.get(b)
-    assert counts.parse == parses + 1
-
-
 async def test_introspection_verdicts_are_not_shared_between_settings() -> None:
-    schema = build_schema()
-    closed, opened = OperationRunner(schema), OperationRunner(schema, introspection=True)
-    query = Operation("{ __schema { queryType { name } } }")
+    closed, opened = build_schema(), build_schema(introspection=True)
+    query = "{ __schema { queryType { name } } }"
     for _ in range(2):
-        refused = await closed.run(query, None)
-        assert refused["data"] is None, refused
-        assert refused["errors"], refused
-        assert await opened.run(query, None) == {
-            "data": {"__schema": {"queryType": {"name": "Query"}}}
-        }
+        refused = await closed.execute(query)
+        assert refused.data is None, refused
+        assert refused.errors, refused
+        assert (await opened.execute(query)).data == {"__schema": {"queryType": {"name": "Query"}}}
 
 
 # Through HTTP -------------------------------------------------------------------------------------

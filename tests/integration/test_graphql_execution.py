@@ -1,31 +1,15 @@
-"""How /graphql runs a request: the POST it accepts, and resolvers with compiled arguments.
+"""How /graphql runs a request: the POST it accepts (Strawberry's GraphQLRouter).
 
-1. Anything but one operation posted as a JSON object is an HTTP 400 (as Strawberry's view
-   answered), and ``operationName`` picks the operation;
-2. the argument conversion compile_resolvers.py builds once per field gives exactly what
-   Strawberry's per-call conversion gives, and resolvers compiled or not answer alike;
-3. it applies where it can and leaves the other fields to Strawberry.
+1. Anything but one operation posted as a JSON object is an HTTP 400, and ``operationName``
+   picks the operation;
+2. arguments arrive as the schema coerced them (whole numbers as floats or ints alike).
 """
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 import httpx
 import pytest
-import strawberry
-from strawberry.types.arguments import convert_argument
-from strawberry.types.base import StrawberryList, StrawberryOptional, get_object_definition
-from strawberry.utils.str_converters import to_camel_case
 
-from service.api.graphql.compiled_resolvers import compile_resolvers, converter
-from service.api.graphql.context import Context
-from service.api.graphql.execution import Operation, OperationRunner
-from service.api.graphql.inputs import prebuilt_scalars
-from service.api.graphql.schema import Mutation, Query
-from service.api.graphql.scoring_types import ResponseInput
-from tests.conftest import Api
 from tests.integration.graphql_support import data, guarded, phq9, responses
 
 # 1. The request ----------------------------------------------------------------------------------
@@ -100,141 +84,7 @@ async def test_the_extensions_field_is_ignored(client: httpx.AsyncClient) -> Non
     assert response.json() == {"data": {"__typename": "Query"}}
 
 
-# 2. Compiled argument conversion equals Strawberry's -----------------------------------------
-
-
-def _samples(kind: Any) -> list[Any]:
-    """Coerced values of ``kind`` as graphql-core passes them to resolvers."""
-    if isinstance(kind, StrawberryOptional):
-        return [None, *_samples(kind.of_type)]
-    if isinstance(kind, StrawberryList):
-        return [[], [_samples(kind.of_type)[-1], _samples(kind.of_type)[-1]]]
-    scalars: dict[Any, list[Any]] = {
-        str: ["", "phq-9"],
-        int: [0, 50],
-        float: [0.0, 2.0, 1.5],
-        bool: [False, True],
-        strawberry.ID: ["d9b2d63d-a233-4123-847a-7d0c8a0f5c52"],
-    }
-    if kind in scalars:
-        return scalars[kind]
-    definition = get_object_definition(kind, strict=True)
-    return [{to_camel_case(f.python_name): _samples(f.type)[-1] for f in definition.fields}]
-
-
-def _fresh_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, mutation=Mutation)
-
-
-def test_compiled_conversion_gives_what_strawberry_gives() -> None:
-    schema = _fresh_schema()
-    registry = schema.schema_converter.scalar_registry
-    checked = 0
-    for name in compile_resolvers(schema):
-        type_name, field_name = name.split(".")
-        field = schema.get_field_for_type(field_name, type_name)
-        assert field is not None
-        for argument in field.arguments:
-            convert = converter(argument.type)
-            assert convert is not None, name
-            for value in _samples(argument.type):
-                ours = convert(value)
-                theirs = convert_argument(value, argument.type, registry, schema.config)
-                assert ours == theirs, (name, argument.python_name, value)
-                assert type(ours) is type(theirs), (name, argument.python_name, value)
-                if isinstance(value, list):
-                    assert ours is not value  # a copy: defaults are shared between requests
-                checked += 1
-    assert checked > 30
-
-
-def test_responses_are_built_as_input_objects() -> None:
-    convert = converter(StrawberryList(ResponseInput))
-    assert convert is not None
-    built = convert([{"item": "1", "value": 2.0}, {"item": "9", "value": 0.5}])
-    assert built == [ResponseInput(item="1", value=2.0), ResponseInput(item="9", value=0.5)]
-    assert all(type(r) is ResponseInput for r in built)
-
-
-def test_only_required_scalar_inputs_can_be_prebuilt() -> None:
-    @strawberry.input
-    class WithDefault:
-        item: str
-        value: float = 0.0
-
-    @strawberry.input
-    class Nested:
-        response: ResponseInput
-
-    @strawberry.type
-    class NotAnInput:
-        item: str
-
-    for kind in (WithDefault, Nested, NotAnInput):
-        with pytest.raises(TypeError):
-            prebuilt_scalars(kind)
-
-
-# 3. Where it applies ------------------------------------------------------------------------------
-
-
-def test_fields_with_other_arguments_keep_strawberrys_resolver() -> None:
-    schema = _fresh_schema()
-    strawberrys = {
-        f"{t}.{n}": f.resolve
-        for t in ("Query", "Mutation")
-        for n, f in schema._schema.type_map[t].fields.items()  # type: ignore[union-attr]
-    }
-    compiled = set(compile_resolvers(schema))
-    assert {"Query.score", "Query.dyad", "Query.alerts", "Dyad.progress"} <= compiled
-    # An input of other inputs, datetimes and IDs; dates: converted by Strawberry as before.
-    kept = {"Mutation.submitAdministration", "Mutation.createDyad"}
-    assert not kept & compiled
-    for name in kept:
-        type_name, field_name = name.split(".")
-        resolve = schema._schema.type_map[type_name].fields[field_name].resolve  # type: ignore[union-attr]
-        assert resolve is strawberrys[name]
-
-
-async def test_compiled_and_strawberrys_resolvers_answer_alike(api: Api) -> None:
-    token = await api.token("clinic-a")
-    principal = await api.services.authenticator.authenticate(f"Bearer {token}")
-    context = Context(services=api.services, principal=principal)
-    plain, compiled = _fresh_schema(), _fresh_schema()
-    compile_resolvers(compiled)
-    runners = (OperationRunner(plain), OperationRunner(compiled))
-    score = [s._schema.type_map["Query"].fields["score"].resolve for s in (plain, compiled)]  # type: ignore[union-attr]
-    assert score[0] is not score[1]  # Strawberry's wrapper, and the compiled one
-    missing = str(uuid.uuid4())
-    operations = [
-        Operation(
-            'query($r: [ResponseInput!]!, $p: String) { score(instrument: "phq-9",'
-            " responses: $r, population: $p) { total band clinical flags { code items }"
-            " scales { name score } provenance { population populationDefaulted } } }",
-            {"r": responses(phq9(total, item9=item9)), "p": population},
-        )
-        for total, item9, population in ((4, 0, None), (14, 1, "adolescent"), (20, 3, "adult"))
-    ] + [
-        Operation('{ score(instrument: "phq-9", responses: [{item: "1", value: 7}]) { total } }'),
-        Operation('{ score(instrument: "oq-45", responses: []) { total } }'),
-        Operation('{ instrument(id: "phq-9") { id itemCount } nope: instrument(id: "x") { id } }'),
-        Operation("{ instruments { id } }"),
-        Operation("{ patients(first: 0) { id } }"),
-        Operation(
-            "query($id: ID!) { dyad(id: $id) { id } alert(id: $id) { id } }", {"id": missing}
-        ),
-        Operation('{ alerts(status: "nope") { id } }'),
-        Operation('{ dyads(first: 5, after: "not-a-cursor") { id } }'),
-        Operation(
-            "mutation($id: ID!) { acknowledgeAlert(id: $id) { __typename ... on NotFoundError"
-            " { code } } }",
-            {"id": missing},
-        ),
-    ]
-    for operation in operations:
-        answers = [await runner.run(operation, context) for runner in runners]
-        assert answers[0] == answers[1], operation.query
-    assert (await runners[1].run(operations[1], context))["data"]["score"]["flags"]
+# 2. Arguments -------------------------------------------------------------------------------------
 
 
 async def test_whole_numbers_sent_as_floats_or_ints_score_alike(client: httpx.AsyncClient) -> None:

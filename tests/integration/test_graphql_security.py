@@ -38,6 +38,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLUnionType,
+    get_introspection_query,
     get_named_type,
     is_leaf_type,
     is_required_argument,
@@ -122,6 +123,10 @@ NESTED_ARGS: dict[str, str] = {"Dyad.progress": 'instrument: "phq-9"'}
 """Literal arguments for nested fields with required arguments, so that selections reach
 every field of every returned object."""
 
+NESTED_PAGE = "first: 5"
+"""Nested lists ask for small pages: every field of every object, at the default page size
+all the way down, costs more rows than the guard admits (guard.py)."""
+
 SHARED_TYPES = frozenset({"Instrument", "ScoreResult"})
 """Types that carry no tenant data: lists of them answer every tenant alike."""
 
@@ -169,6 +174,8 @@ def selection(kind: Any, depth: int = 3, where: str = "") -> str:
         if any(is_required_argument(a) for a in field.args.values()):
             assert path in NESTED_ARGS, f"{path} needs arguments ({EXTEND})"
             arguments = f"({NESTED_ARGS[path]})"
+        elif "first" in field.args:
+            arguments = f"({NESTED_PAGE})"
         if is_leaf_type(get_named_type(field.type)):
             parts.append(name + arguments)
         elif depth > 0:
@@ -458,6 +465,10 @@ async def test_introspection_is_off_by_default(defaults: httpx.AsyncClient) -> N
 
 async def test_introspection_is_on_with_the_setting(opened: httpx.AsyncClient) -> None:
     assert (await data(opened, INTROSPECTION)) == {"__schema": {"queryType": {"name": "Query"}}}
+    # The query GraphiQL and code generators send passes the limits (issue 16.8).
+    standard = await data(opened, get_introspection_query(descriptions=True))
+    names = {t["name"] for t in standard["__schema"]["types"]}
+    assert {"Query", "Mutation", "Dyad", "AlertStatus"} <= names
 
 
 async def test_graphiql_is_not_served_by_default(defaults: httpx.AsyncClient) -> None:
@@ -511,7 +522,7 @@ async def test_a_batch_is_refused(defaults: httpx.AsyncClient) -> None:
 async def test_documents_are_parsed_and_validated_once(
     defaults: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The prepared-document cache (documents.py): the same document twice is parsed once
+    """The parse and validation caches (extensions.py): the same document twice is parsed once
     and validated once."""
     import graphql.language.parser as parser
     import strawberry.schema.schema as strawberry_schema

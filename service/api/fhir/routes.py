@@ -182,9 +182,11 @@ async def create_response(
         ),
         key,
     )  # fmt: skip
-    status = 200 if submitted.replayed and conditional is not None else 201
+    # A retry (the same identifier, Idempotency-Key or If-None-Exist) stored nothing new: 200
+    # with what the first stored, as a conditional create that found its match answers.
+    status = 200 if submitted.replayed else 201
     return await create_answer(
-        request, principal, search, definition, submitted.body, terms, status, people
+        request, principal, search, definition, submitted.administration, terms, status, people
     )
 
 

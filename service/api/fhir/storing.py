@@ -26,7 +26,7 @@ from service.api.fhir.terms import Terms
 from service.app.clinical_search import ClinicalSearch, DyadPeople
 from service.app.ports import AdministrationRecord
 from service.domain.errors import FieldError, InstrumentNotFound, ValidationFailed
-from service.domain.instruments.model import InstrumentDefinition, Respondent
+from service.domain.instruments.model import InstrumentDefinition
 from service.domain.records import Administration, Principal
 
 _MAX_KEY = 255
@@ -34,11 +34,10 @@ _MAX_KEY = 255
 
 async def create_answer(
     request: Request, principal: Principal, search: ClinicalSearch,
-    definition: InstrumentDefinition, body: dict[str, Any], terms: Terms, status: int,
-    people: DyadPeople | None = None,
+    definition: InstrumentDefinition, administration: Administration, terms: Terms,
+    status: int, people: DyadPeople | None = None,
 ) -> Response:  # fmt: skip
     """The answer to a create, as FHIR's Prefer: return says (representation by default)."""
-    administration = administration_of(principal, body)
     if people is None:
         people = await search.dyad_people(principal, administration.dyad_id)
     found = AdministrationRecord(administration, people.patient, people.practitioner)
@@ -57,18 +56,6 @@ async def create_answer(
         }  # fmt: skip
         return fhir(outcome, status, {"Location": location, "ETag": 'W/"1"'})
     return read(resource, status, location)
-
-
-def administration_of(principal: Principal, body: dict[str, Any]) -> Administration:
-    return Administration(
-        id=uuid.UUID(body["id"]), tenant_id=principal.tenant_id,
-        dyad_id=uuid.UUID(body["dyad_id"]), session=body["session"],
-        instrument=body["instrument"], instrument_version=body["instrument_version"],
-        respondent=Respondent(body["respondent"]),
-        completed_at=datetime.fromisoformat(body["completed_at"]),
-        responses=body["responses"], score=body["score"],
-        created_at=datetime.fromisoformat(body["created_at"]),
-    )  # fmt: skip
 
 
 def conditional_key(header: str | None) -> str | None:

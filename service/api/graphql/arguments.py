@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TypeVar
 
 from service.api.graphql.insight_types import parse_id
+from service.app.pagination import MAX_LIMIT as MAX_PAGE
 from service.domain.errors import FieldError, ValidationFailed
-
-E = TypeVar("E")
-MAX_PAGE = 200
 
 
 def uuid_arg(value: str, field: str) -> uuid.UUID:
@@ -18,17 +15,6 @@ def uuid_arg(value: str, field: str) -> uuid.UUID:
     if parsed is None:
         raise ValidationFailed(f"{field} is not an id.", (FieldError(field, "invalid-id", value),))
     return parsed
-
-
-def enum_arg(kind: type[E], value: str, field: str) -> E:
-    try:
-        return kind(value)  # type: ignore[call-arg]
-    except ValueError:
-        allowed = ", ".join(str(m.value) for m in kind)  # type: ignore[attr-defined]
-        raise ValidationFailed(
-            f"{field} '{value}' is not one of: {allowed}.",
-            (FieldError(field, "invalid-choice", f"Expected one of: {allowed}."),),
-        ) from None
 
 
 def page_size(first: int) -> int:

@@ -36,8 +36,13 @@ class Loaders:
 
 @dataclass
 class Context:
+    """What every resolver reads: the services and the authenticated caller."""
+
     services: Services
     principal: Principal
+    # The operation the client named (None: it named none), set by the router: Strawberry
+    # would run the first operation of a document holding several (extensions.OneOperation).
+    requested_operation: str | None = None
 
     @cached_property
     def loaders(self) -> Loaders:

@@ -4,23 +4,25 @@ Mutations return a union of their payload and these error types, so clients hand
 validation, not-found, forbidden and conflict outcomes in the schema. Queries raise
 ``GraphQLError``s whose ``extensions.code`` is the same stable code REST puts in
 problem+json, and field names in camelCase as the schema spells them. Unexpected exceptions
-are logged and masked (``masked``).
+are logged (schema.py) and masked (extensions.py).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.utils.str_converters import to_camel_case
 
 from service.domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 
-log = logging.getLogger("rapport.errors")
 UNEXPECTED = "Unexpected error."
+
+
+def to_camel_case(name: str) -> str:
+    """A field as the schema spells it: ``completed_at`` -> ``completedAt``."""
+    first, *rest = name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 @strawberry.type
@@ -94,23 +96,3 @@ def should_mask(error: GraphQLError) -> bool:
     if isinstance(original, GraphQLError):
         return False
     return not isinstance(original, DomainError)
-
-
-def masked(errors: Iterable[GraphQLError]) -> list[GraphQLError]:
-    """The errors as a client may see them: each unexpected one logged with its exception,
-    then replaced by a bare "Unexpected error." at the same location and path."""
-    shown = []
-    for error in errors:
-        if should_mask(error):
-            log.error(
-                "unexpected error in GraphQL at %s", error.path, exc_info=error.original_error
-            )
-            error = GraphQLError(
-                UNEXPECTED,
-                nodes=error.nodes,
-                source=error.source,
-                positions=error.positions,
-                path=error.path,
-            )
-        shown.append(error)
-    return shown

@@ -8,8 +8,9 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from service.api.graphql.arguments import aware, enum_arg, uuid_arg
+from service.api.graphql.arguments import aware, uuid_arg
 from service.api.graphql.context import Context
+from service.api.graphql.enums import PopulationArg, RespondentArg, domain
 from service.api.graphql.errors import (
     ConflictError,
     ForbiddenError,
@@ -18,7 +19,7 @@ from service.api.graphql.errors import (
     as_result,
 )
 from service.api.graphql.record_types import Administration, Alert, Dyad, Patient, Practitioner
-from service.api.graphql.scoring_types import ResponseInput, ScoreResult, answers_of
+from service.api.graphql.scoring_types import ResponseInput, answers_of
 from service.app.administrations import NewAdministration
 from service.app.records import NewDyad, NewPatient, NewPractitioner
 from service.domain.alerts import AlertStatus
@@ -34,9 +35,9 @@ class AdministrationInput:
     instrument: str
     session: int
     responses: list[ResponseInput]
-    respondent: str | None = None
+    respondent: RespondentArg | None = None
     completed_at: datetime | None = None
-    population: str | None = None
+    population: PopulationArg | None = None
 
 
 CreatePatientResult = Annotated[
@@ -64,11 +65,10 @@ AlertTransitionResult = Annotated[
 class Mutation:
     @strawberry.mutation
     async def create_patient(
-        self, info: Ctx, external_id: str, population: str | None = None
+        self, info: Ctx, external_id: str, population: PopulationArg | None = None
     ) -> CreatePatientResult:
         try:
-            chosen = enum_arg(Population, population, "population") if population else None
-            new = NewPatient(external_id, chosen)
+            new = NewPatient(external_id, domain(Population, population))
             return Patient.of(
                 await info.context.services.records.create_patient(info.context.principal, new)
             )
@@ -113,31 +113,15 @@ class Mutation:
                 instrument=input.instrument,
                 session=input.session,
                 responses=answers,
-                respondent=enum_arg(Respondent, input.respondent, "respondent")
-                if input.respondent
-                else None,
+                respondent=domain(Respondent, input.respondent),
                 completed_at=aware(input.completed_at),
-                population=enum_arg(Population, input.population, "population")
-                if input.population
-                else None,
+                population=domain(Population, input.population),
             )
             services = info.context.services
             submitted = await services.administrations.submit(
                 info.context.principal, new, idempotency_key
             )
-            stored = submitted.body
-            return Administration(
-                id=strawberry.ID(stored["id"]), dyad_id=strawberry.ID(stored["dyad_id"]),
-                session=stored["session"], instrument=stored["instrument"],
-                instrument_version=stored["instrument_version"],
-                respondent=stored["respondent"],
-                completed_at=datetime.fromisoformat(stored["completed_at"]),
-                created_at=datetime.fromisoformat(stored["created_at"]),
-                responses=stored["responses"], score=ScoreResult.of(stored["score"]),
-                # A stored answer from before corrections existed has no status: it was final.
-                status=stored.get("status", "final"),
-                superseded_by=None, void_reason=None,  # as it was when first stored
-            )  # fmt: skip
+            return Administration.of(submitted.administration, replayed=submitted.replayed)
         except DomainError as error:
             return as_result(error)
 

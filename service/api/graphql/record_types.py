@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from service.api.graphql.arguments import page_size
 from service.api.graphql.context import Context
+from service.api.graphql.enums import AlertStatusArg
 from service.api.graphql.insight_types import Concordance, Progress
-from service.api.graphql.resolve import domain_call
+from service.api.graphql.resolve import domain_call, domain_value
 from service.api.graphql.scoring_types import ScoreResult
+from service.app.pagination import DEFAULT_LIMIT, page_of
+from service.app.rendering import record_fields
 from service.domain.alerts import Alert as AlertRecord
 from service.domain.records import Administration as AdministrationRecord
 from service.domain.records import Dyad as DyadRecord
@@ -21,6 +26,14 @@ from service.domain.records import Patient as PatientRecord
 from service.domain.records import Practitioner as PractitionerRecord
 
 Ctx = Info[Context, None]
+T = TypeVar("T")
+
+
+def built(kind: type[T], record: object) -> T:
+    """A GraphQL object from a record, through the mapping REST's models are built from
+    (``record_fields``): the fields this type publishes, spelt as REST spells them."""
+    fields = record_fields(record)
+    return kind(**{f.name: fields[f.name] for f in dataclasses.fields(kind) if f.name in fields})  # type: ignore[arg-type]
 
 
 @strawberry.type
@@ -32,9 +45,7 @@ class Patient:
 
     @classmethod
     def of(cls, p: PatientRecord) -> Patient:
-        population = p.population.value if p.population else None
-        return cls(id=strawberry.ID(str(p.id)), external_id=p.external_id,
-                   population=population, created_at=p.created_at)  # fmt: skip
+        return built(cls, p)
 
 
 @strawberry.type
@@ -46,8 +57,7 @@ class Practitioner:
 
     @classmethod
     def of(cls, p: PractitionerRecord) -> Practitioner:
-        return cls(id=strawberry.ID(str(p.id)), external_id=p.external_id,
-                   display_name=p.display_name, created_at=p.created_at)  # fmt: skip
+        return built(cls, p)
 
 
 @strawberry.type
@@ -63,18 +73,24 @@ class Administration:
     responses: JSON
     score: ScoreResult
     status: str = strawberry.field(description="final, superseded or entered-in-error")
-    superseded_by: strawberry.ID | None
-    void_reason: str | None
+    superseded_by: strawberry.ID | None = None
+    void_reason: str | None = None
+    replayed: bool = strawberry.field(
+        default=False,
+        description="True when submitAdministration answers a retry of an earlier request "
+        "with the same idempotency key: nothing new was stored (REST says so with the "
+        "Idempotent-Replayed header).",
+    )
 
     @classmethod
-    def of(cls, a: AdministrationRecord) -> Administration:
+    def of(cls, a: AdministrationRecord, replayed: bool = False) -> Administration:
         return cls(
             id=strawberry.ID(str(a.id)), dyad_id=strawberry.ID(str(a.dyad_id)),
             session=a.session, instrument=a.instrument, instrument_version=a.instrument_version,
             respondent=a.respondent.value, completed_at=a.completed_at, created_at=a.created_at,
             responses=JSON(a.responses), score=ScoreResult.of(a.score), status=a.status.value,
             superseded_by=None if a.superseded_by is None else strawberry.ID(str(a.superseded_by)),
-            void_reason=None if a.voided is None else a.voided.reason,
+            void_reason=None if a.voided is None else a.voided.reason, replayed=replayed,
         )  # fmt: skip
 
 
@@ -99,14 +115,7 @@ class Alert:
 
     @classmethod
     def of(cls, a: AlertRecord) -> Alert:
-        return cls(
-            id=strawberry.ID(str(a.id)), dyad_id=strawberry.ID(str(a.dyad_id)),
-            kind=a.kind.value, severity=a.severity.value, status=a.status.value, rule=a.rule,
-            evidence=JSON(a.evidence), created_at=a.created_at, acknowledged_at=a.acknowledged_at,
-            acknowledged_by=a.acknowledged_by, acknowledged_note=a.acknowledged_note,
-            resolved_at=a.resolved_at, resolved_by=a.resolved_by, resolved_note=a.resolved_note,
-            acknowledged_actor=a.acknowledged_actor, resolved_actor=a.resolved_actor,
-        )  # fmt: skip
+        return built(cls, a)
 
 
 @strawberry.type
@@ -120,11 +129,7 @@ class Dyad:
 
     @classmethod
     def of(cls, d: DyadRecord) -> Dyad:
-        return cls(
-            id=strawberry.ID(str(d.id)), patient_id=strawberry.ID(str(d.patient_id)),
-            practitioner_id=strawberry.ID(str(d.practitioner_id)), started_on=d.started_on,
-            ended_on=d.ended_on, created_at=d.created_at,
-        )  # fmt: skip
+        return built(cls, d)
 
     @strawberry.field
     async def patient(self, info: Ctx) -> Patient | None:
@@ -139,15 +144,25 @@ class Dyad:
 
     @strawberry.field
     async def administrations(
-        self, info: Ctx, instrument: str | None = None
-    ) -> list[Administration]:
+        self, info: Ctx, instrument: str | None = None, first: int = DEFAULT_LIMIT,
+        after: str | None = None,
+    ) -> list[Administration]:  # fmt: skip
+        """Oldest first, a page at a time (REST's bounds: ``first`` 1 to 200)."""
+        size = domain_value(page_size, first)
         found = await domain_call(info.context.loaders.administrations.load(uuid.UUID(self.id)))
-        return [Administration.of(a) for a in found if instrument in (None, a.instrument)]
+        chosen = [a for a in found if instrument in (None, a.instrument)]
+        return [Administration.of(a) for a in domain_value(page_of, chosen, after, size)]
 
     @strawberry.field
-    async def alerts(self, info: Ctx, status: str | None = None) -> list[Alert]:
+    async def alerts(
+        self, info: Ctx, status: AlertStatusArg | None = None, first: int = DEFAULT_LIMIT,
+        after: str | None = None,
+    ) -> list[Alert]:  # fmt: skip
+        """Oldest first, a page at a time (REST's bounds: ``first`` 1 to 200)."""
+        size = domain_value(page_size, first)
         found = await domain_call(info.context.loaders.alerts.load(uuid.UUID(self.id)))
-        return [Alert.of(a) for a in found if status in (None, a.status.value)]
+        chosen = [a for a in found if status is None or a.status.value == status.value]
+        return [Alert.of(a) for a in domain_value(page_of, chosen, after, size)]
 
     @strawberry.field
     async def progress(self, info: Ctx, instrument: str) -> Progress:

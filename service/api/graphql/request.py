@@ -1,21 +1,37 @@
 """Reading a POST to /graphql: one operation as a JSON object, nothing else.
 
-Refused with HTTP 400, as Strawberry's view refused them: a body that is not JSON, not sent
+Refused with HTTP 400 and a GraphQL error (``extensions.code``: ``malformed-json`` as over
+REST and FHIR for a body that is not JSON, else ``bad-request``), as the GraphQL-over-HTTP
+specification asks of a request that is not one: a body that is not JSON, not sent
 as ``application/json``, a JSON array (batching is off), or fields of the wrong type. No
 multipart uploads, no persisted queries, no ``extensions`` (ignored).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from service.api.graphql.execution import Operation
+MALFORMED_JSON = "malformed-json"  # REST's problem code and FHIR's for the same body
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation as a client posts it."""
+
+    query: str
+    variables: dict[str, Any] | None = None
+    name: str | None = None
 
 
 class BadRequest(Exception):
-    """Not a GraphQL request this endpoint serves: HTTP 400 with this reason."""
+    """Not a GraphQL request this endpoint serves: HTTP 400 with this reason and a code."""
+
+    def __init__(self, reason: str, code: str = "bad-request") -> None:
+        super().__init__(reason)
+        self.code = code
 
 
 def read_operation(content_type: str | None, body: bytes) -> Operation:
@@ -24,8 +40,8 @@ def read_operation(content_type: str | None, body: bytes) -> Operation:
         raise BadRequest("Unsupported content type")
     try:
         data: Any = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise BadRequest("Unable to parse request body as JSON") from None
+    except orjson.JSONDecodeError:  # not JSON, not UTF-8, or nested past orjson's 1,024 levels
+        raise BadRequest("Unable to parse request body as JSON", MALFORMED_JSON) from None
     if isinstance(data, list):
         raise BadRequest("Batching is not enabled")
     if not isinstance(data, dict):

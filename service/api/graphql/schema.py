@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import graphql
 import strawberry
-from strawberry.types import Info
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext, Info
 
-from service.api.graphql.arguments import enum_arg, page_size, uuid_arg
-from service.api.graphql.compiled_resolvers import compile_resolvers
+from service.api.graphql.arguments import page_size, uuid_arg
 from service.api.graphql.context import Context
+from service.api.graphql.enums import AlertKindArg, AlertStatusArg, PopulationArg, domain
+from service.api.graphql.errors import should_mask
+from service.api.graphql.extensions import extensions
+from service.api.graphql.guard import Limits
 from service.api.graphql.insight_types import Calibration, parse_id
 from service.api.graphql.mutations import Mutation
 from service.api.graphql.record_types import Alert, Dyad, Patient, Practitioner
@@ -25,6 +31,9 @@ from service.api.graphql.scoring_types import (
 from service.app.rendering import score_dict
 from service.domain.alerts import AlertKind, AlertStatus
 from service.domain.errors import InstrumentNotFound
+from service.domain.instruments.model import Population
+
+log = logging.getLogger("rapport.errors")
 
 Ctx = Info[Context, None]
 T = TypeVar("T")
@@ -42,11 +51,12 @@ class Query:
         info: Ctx,
         instrument: str,
         responses: list[ResponseInput],
-        population: str | None = None,
+        population: PopulationArg | None = None,
     ) -> ScoreResult:
         # Synchronous, as the use case is: no coroutine for graphql-core to await.
+        chosen = domain(Population, population)
         scored = domain_value(
-            info.context.services.instruments.score, instrument, answers_of(responses), population
+            info.context.services.instruments.score, instrument, answers_of(responses), chosen
         )
         return ScoreResult.of(score_dict(scored))
 
@@ -125,12 +135,13 @@ class Query:
 
     @strawberry.field
     async def alerts(
-        self, info: Ctx, status: str | None = None, kind: str | None = None,
+        self, info: Ctx, status: AlertStatusArg | None = None, kind: AlertKindArg | None = None,
         dyad_id: strawberry.ID | None = None, first: int = 50, after: str | None = None,
     ) -> list[Alert]:  # fmt: skip
         async def run() -> list[Alert]:
-            statuses = frozenset({enum_arg(AlertStatus, status, "status")}) if status else None
-            chosen = enum_arg(AlertKind, kind, "kind") if kind else None
+            chosen_status = domain(AlertStatus, status)
+            statuses = frozenset({chosen_status}) if chosen_status else None
+            chosen = domain(AlertKind, kind)
             dyad = uuid_arg(dyad_id, "dyadId") if dyad_id else None
             page = await info.context.services.alerts.find(
                 info.context.principal, after, page_size(first), statuses, chosen, dyad
@@ -146,12 +157,27 @@ async def _by_id(id: str, fetch: Callable[[uuid.UUID], Awaitable[T]]) -> T | Non
     return None if key is None else await or_none(fetch(key))
 
 
-def build_schema() -> strawberry.Schema:
-    """The types and resolvers, arguments converted as compiled_resolvers.py builds them.
+class RapportSchema(strawberry.Schema):
+    """Strawberry's schema, logging only the errors it will mask (the others are the
+    client's: a bad document, a domain refusal) and never their arguments."""
 
-    The schema carries no limits of its own (no Strawberry extensions): run documents
-    through ``execution.OperationRunner``, which parses, limits, validates, caches and masks.
-    """
-    schema = strawberry.Schema(query=Query, mutation=Mutation)
-    compile_resolvers(schema)
-    return schema
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if should_mask(error):
+                log.error(
+                    "unexpected error in GraphQL at %s", error.path, exc_info=error.original_error
+                )
+
+
+def build_schema(introspection: bool = False, limits: Limits | None = None) -> RapportSchema:
+    """The types and resolvers, run by Strawberry with the limits of guard.py, the caches
+    and error masking of extensions.py, introspection refused unless asked for."""
+    # The guard reads the schema's types as graphql-core builds them from the SDL.
+    types = graphql.build_schema(str(strawberry.Schema(query=Query, mutation=Mutation)))
+    return RapportSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions(types, limits or Limits(), introspection),
+    )

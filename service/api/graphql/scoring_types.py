@@ -8,7 +8,6 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from service.api.graphql.inputs import prebuilt_scalars
 from service.domain.instruments.model import InstrumentDefinition, Scale
 
 
@@ -131,7 +130,6 @@ def _scale(d: InstrumentDefinition, scale: Scale) -> InstrumentScale:
     )  # fmt: skip
 
 
-@prebuilt_scalars
 @strawberry.input
 class ResponseInput:
     item: str

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.app.rendering import record_fields
 from service.domain.alerts import Alert
 
 Kind = Literal["risk", "alliance-low", "rupture", "discordance", "deterioration", "not-on-track"]
@@ -37,14 +38,7 @@ class AlertOut(BaseModel):
 
     @classmethod
     def of(cls, a: Alert) -> AlertOut:
-        return cls(
-            id=a.id, dyad_id=a.dyad_id, kind=a.kind.value, severity=a.severity.value,
-            status=a.status.value, rule=a.rule, evidence=a.evidence,
-            created_at=a.created_at, acknowledged_at=a.acknowledged_at,
-            acknowledged_by=a.acknowledged_by, acknowledged_note=a.acknowledged_note,
-            resolved_at=a.resolved_at, resolved_by=a.resolved_by, resolved_note=a.resolved_note,
-            acknowledged_actor=a.acknowledged_actor, resolved_actor=a.resolved_actor,
-        )  # fmt: skip
+        return cls.model_validate(record_fields(a))
 
 
 class AlertPage(BaseModel):

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from service.api.rest.schemas.scoring import PopulationName, Responses, ScoreResultOut
+from service.app.rendering import record_fields
 from service.domain.records import Dyad, Patient, Practitioner
 
 ExternalId = Field(
@@ -40,10 +41,7 @@ class PatientOut(BaseModel):
 
     @classmethod
     def of(cls, p: Patient) -> PatientOut:
-        population = p.population.value if p.population else None
-        return cls(
-            id=p.id, external_id=p.external_id, population=population, created_at=p.created_at
-        )
+        return cls.model_validate(record_fields(p))
 
 
 class PractitionerCreate(Strict):
@@ -59,9 +57,7 @@ class PractitionerOut(BaseModel):
 
     @classmethod
     def of(cls, p: Practitioner) -> PractitionerOut:
-        return cls(
-            id=p.id, external_id=p.external_id, display_name=p.display_name, created_at=p.created_at
-        )
+        return cls.model_validate(record_fields(p))
 
 
 class DyadCreate(Strict):
@@ -81,14 +77,7 @@ class DyadOut(BaseModel):
 
     @classmethod
     def of(cls, d: Dyad) -> DyadOut:
-        return cls(
-            id=d.id,
-            patient_id=d.patient_id,
-            practitioner_id=d.practitioner_id,
-            started_on=d.started_on,
-            ended_on=d.ended_on,
-            created_at=d.created_at,
-        )
+        return cls.model_validate(record_fields(d))
 
 
 class Created(BaseModel):

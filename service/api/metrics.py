@@ -47,6 +47,16 @@ TRANSACTIONS = Histogram(
     ("outcome",),
     buckets=_DB_BUCKETS,
 )
+BATCHES = Histogram(
+    "rapport_db_batch_jobs",
+    "SQLite's group commit: units of work committed together in one transaction",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
+BATCH_SECONDS = Histogram(
+    "rapport_db_batch_duration_seconds",
+    "SQLite's group commit: how long a batch's transaction took, its COMMIT (fsync) included",
+    buckets=_DB_BUCKETS,
+)
 ADMINISTRATIONS = Counter(
     "rapport_administrations_stored",
     "Administrations stored (committed; replays of an Idempotency-Key not counted)",
@@ -67,6 +77,10 @@ class PrometheusSink:
 
     def transaction_finished(self, seconds: float, outcome: str) -> None:
         TRANSACTIONS.labels(outcome).observe(seconds)
+
+    def batch_committed(self, jobs: int, seconds: float) -> None:
+        BATCHES.observe(jobs)
+        BATCH_SECONDS.observe(seconds)
 
 
 def install() -> None:

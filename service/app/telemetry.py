@@ -15,6 +15,7 @@ class Sink(Protocol):
     def administrations_stored(self, count: int) -> None: ...
     def alert_raised(self, kind: str) -> None: ...
     def transaction_finished(self, seconds: float, outcome: str) -> None: ...
+    def batch_committed(self, jobs: int, seconds: float) -> None: ...
 
 
 class _Nothing:
@@ -25,6 +26,9 @@ class _Nothing:
         pass
 
     def transaction_finished(self, seconds: float, outcome: str) -> None:
+        pass
+
+    def batch_committed(self, jobs: int, seconds: float) -> None:
         pass
 
 
@@ -51,3 +55,9 @@ def transaction_finished(seconds: float, outcome: str) -> None:
     """A unit of work ran and committed (``outcome`` "commit") or failed ("conflict",
     "unavailable", "rollback") in ``seconds``, waiting for the database included."""
     _sink.transaction_finished(seconds, outcome)
+
+
+def batch_committed(jobs: int, seconds: float) -> None:
+    """SQLite's writer committed ``jobs`` units of work in one transaction (group commit);
+    the transaction took ``seconds``, its COMMIT (the fsync) included."""
+    _sink.batch_committed(jobs, seconds)

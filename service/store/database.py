@@ -28,6 +28,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,6 +36,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from service.app import telemetry
 from service.domain.errors import Unavailable
 from service.store.engine import READER, create_engine
 from service.store.urls import driver_url, is_sqlite
@@ -180,10 +182,12 @@ class SqliteDatabase(Database):
                 for future, _ in jobs:
                     future.set_exception(exc)
                 continue
+            started = time.perf_counter()
             if len(jobs) == 1:
                 _alone(connection, *jobs[0])
             else:
                 _group_commit(connection, jobs)
+            telemetry.batch_committed(len(jobs), time.perf_counter() - started)
         if connection is not None:
             _driver(connection).execute("PRAGMA optimize")  # statistics for the next start
             connection.close()

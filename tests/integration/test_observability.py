@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -16,7 +17,7 @@ from service.api.app import create_app
 from service.logs import RequestIdFilter, SafeJsonFormatter, safe_traceback
 from service.settings import Settings
 from service.store.engine import create_engine
-from tests.conftest import Api, migrated
+from tests.conftest import Api, migrated, running_api
 
 PHQ9_RISK = {"1": 3, "2": 3, "3": 2, "4": 2, "5": 2, "6": 2, "7": 2, "8": 1, "9": 2}
 
@@ -151,3 +152,24 @@ def test_engines_never_render_statement_parameters(database_url: str) -> None:
         assert engine.hide_parameters
     finally:
         engine.dispose()
+
+
+async def test_sqlite_batches_are_measured(sqlite_url: str) -> None:
+    async with running_api(sqlite_url) as api:
+        client = await api.client_for("clinic-a")
+        before = (await api.http.get("/metrics")).text
+        dyads = [await _dyad(client) for _ in range(4)]
+        body = {"instrument": "phq-9", "session": 1, "responses": PHQ9_RISK}
+        stored = await asyncio.gather(
+            *(client.post(f"/v1/dyads/{d}/administrations", json=body) for d in dyads)
+        )
+        assert {s.status_code for s in stored} == {201}
+        after = (await api.http.get("/metrics")).text
+
+    def grew(name: str) -> float:
+        return _value(after, name) - _value(before, name)
+
+    batches = grew("rapport_db_batch_jobs_count")
+    assert batches >= 1
+    assert grew("rapport_db_batch_jobs_sum") >= 4 + 4  # each store's unit, and each dyad's own
+    assert grew("rapport_db_batch_duration_seconds_count") == batches

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.domain.errors import (
     Conflict,
@@ -174,11 +175,41 @@ def _masked(exc: Exception) -> Response:
     )
 
 
+class MaskUnexpected:
+    """ASGI middleware: an unexpected error becomes the masked 500 problem here, and goes no
+    further. Left to Starlette's outermost layer it would be answered too, but then raised on
+    to the server, which closes the connection: the client's next request on that kept-alive
+    connection would fail with a reset. Added first, so innermost: the app's own handlers
+    (domain errors, validation, HTTP errors) have answered everything they know."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, receive, tracked)
+        except Exception as exc:
+            if started:  # part of an answer is out: only the server can end it
+                raise
+            await _masked(exc)(scope, receive, send)
+
+
 def add_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, _unexpected)  # errors raised outside MaskUnexpected
+    app.add_middleware(MaskUnexpected)
 
 
 class ProblemResponses:

@@ -17,7 +17,7 @@ from service.api.graphql.router import graphql_router
 from service.api.openapi import build_openapi, operation_id
 from service.api.rest.fast_lane import FastLane
 from service.api.rest.problems import add_problem_handlers
-from service.api.rest.routes import alerts, dyads, health, insights, instruments, people
+from service.api.rest.routes import alerts, audit, dyads, health, insights, instruments, people
 from service.bootstrap import Services, build_services
 from service.settings import Settings, get_settings
 
@@ -94,6 +94,7 @@ def create_app(
     app.include_router(people.router)
     app.include_router(insights.router)
     app.include_router(alerts.router)
+    app.include_router(audit.router)
     app.include_router(fhir.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.body_limit = settings.max_body_bytes

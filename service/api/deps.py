@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 
+from service.api.refusals import remember_principal
 from service.app.administrations import Administrations
 from service.app.alerting import Alerts
 from service.app.auth import require
@@ -75,6 +76,7 @@ class ApiKey(SecurityBase):
     async def __call__(self, request: Request) -> Principal:
         services = services_of(request)
         principal = await services.authenticator.authenticate(request.headers.get("authorization"))
+        remember_principal(request, principal)  # for auditing a later refusal
         if self._scope is not None:
             await require(services.transact, principal, self._scope, self._action)
         return principal
@@ -90,6 +92,7 @@ class ApiKey(SecurityBase):
             )
         except Unauthenticated:
             return None
+        remember_principal(request, principal)
         return principal if self._scope is None or principal.can(self._scope) else None
 
 

@@ -127,7 +127,15 @@ class Authenticator:
         prefix, secret = parts
         key = await self._transact(lambda store: store.find_api_key(prefix))
         if key is None or key.revoked or not hmac.compare_digest(key.secret_hash, _hash(secret)):
-            raise Unauthenticated("The bearer token is unknown or revoked.")
+            refused = Unauthenticated("The bearer token is unknown or revoked.")
+            if key is not None:  # a known key: its tenant's trail records the attempt
+                event = audit_event(
+                    key.tenant_id, str(key.id), "authenticate", "api-key", str(key.id),
+                    Outcome.UNAUTHENTICATED, "revoked" if key.revoked else "wrong-secret",
+                )  # fmt: skip
+                await self._transact(lambda store: store.record(event))
+                refused.audited = True
+            raise refused
         principal = Principal(key.tenant_id, key.id, key.scopes)
         if len(self._cache) >= self._cache_limit:
             # Expired entries go first; only a cache full of live ones starts over.
@@ -146,7 +154,9 @@ async def require(transact: Transact, principal: Principal, scope: Scope, action
         principal.tenant_id, str(principal.key_id), action, "scope", scope.value, Outcome.DENIED
     )
     await transact(lambda store: store.record(event))
-    raise Forbidden(f"This API key lacks the '{scope}' scope needed for {action}.")
+    refused = Forbidden(f"This API key lacks the '{scope}' scope needed for {action}.")
+    refused.audited = True
+    raise refused
 
 
 def _split(token: str) -> tuple[str, str] | None:

@@ -49,18 +49,25 @@ async def verify(transact: Transact, tenant_name: str | None = None) -> list[Ver
 
 
 async def _verify_one(transact: Transact, tenant_id: uuid.UUID, name: str) -> Verdict:
-    head_seq, head_hash = await transact(lambda store: store.audit_chain_head(tenant_id))
+    """Walk the chain to its end, then compare with the head. A head and the events it
+    covers commit together, so a head read after the walk covers every row the walk saw:
+    a head behind the walk means rows were forged past it; a head ahead of it means rows
+    arrived meanwhile (walk on) or the newest rows were deleted (nothing more to read)."""
     checker = ChainVerifier()
-    after = 0
-    while checker.broken is None:
-        rows = await transact(_chain_page(tenant_id, after))
-        rows = [r for r in rows if r.seq is None or r.seq <= head_seq]
+    while True:
+        rows = await transact(_chain_page(tenant_id, checker.seq))
         for row in rows:
             checker.feed(row)
-        if len(rows) < VERIFY_PAGE or checker.broken is not None:
-            break
-        after = checker.seq
-    return Verdict(name, checker.count, checker.finish(head_seq, head_hash))
+        if checker.broken is not None:
+            return Verdict(name, checker.count, checker.broken)
+        if len(rows) == VERIFY_PAGE:
+            continue
+        head_seq, head_hash = await transact(lambda store: store.audit_chain_head(tenant_id))
+        if head_seq > checker.seq:
+            more = await transact(_chain_page(tenant_id, checker.seq))
+            if more:  # appended while we walked
+                continue
+        return Verdict(name, checker.count, checker.finish(head_seq, head_hash))
 
 
 def _chain_page(tenant_id: uuid.UUID, after: int) -> Callable[[Store], list[ChainedEvent]]:

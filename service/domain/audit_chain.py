@@ -122,11 +122,17 @@ class ChainVerifier:
 
     def finish(self, head_seq: int, head_hash: str) -> Break | None:
         if self.broken is None and (head_seq, head_hash) != (self.seq, self.hash):
-            reason = (
-                f"the chain head records seq {head_seq} but the trail ends at seq {self.seq}:"
-                " the newest events were deleted"
-                if head_seq > self.seq
-                else "the chain head does not match the last event (head or trail altered)"
-            )
+            if head_seq > self.seq:
+                reason = (
+                    f"the chain head records seq {head_seq} but the trail ends at seq "
+                    f"{self.seq}: the newest events were deleted"
+                )
+            elif head_seq < self.seq:
+                reason = (
+                    f"the trail runs to seq {self.seq}, past the chain head at seq {head_seq}: "
+                    "rows were inserted behind the service's back"
+                )
+            else:
+                reason = "the chain head does not match the last event (head or trail altered)"
             self.broken = Break(self.seq + 1 if head_seq > self.seq else head_seq, None, reason)
         return self.broken

@@ -16,6 +16,7 @@ from datetime import datetime
 from service.app.access import read_page
 from service.app.pagination import Page
 from service.app.ports import Store, Transact
+from service.domain import text
 from service.domain.audit_chain import Break, ChainedEvent, ChainVerifier
 from service.domain.errors import NotFound
 from service.domain.records import Principal, Scope
@@ -80,6 +81,8 @@ async def page(
     since: datetime | None = None, until: datetime | None = None,
 ) -> Page[ChainedEvent]:  # fmt: skip
     """The caller's tenant's events, oldest first (the read is itself audited)."""
+    text.lookup("object_type", object_type, 32)
+    text.lookup("object_id", object_id, 64)
     return await read_page(
         transact, principal, "audit-event",
         lambda store, after, n: store.audit_event_page(

@@ -137,14 +137,14 @@ async def create_response(
                 ),
             ),
         )
-    key = idempotency_key or _qr_identifier(qr)
     submitted = await administrations.submit(
         principal,
         NewAdministration(
             dyad_id=dyad_id, instrument=definition.id, session=number, responses=values,
             completed_at=_authored(qr),
         ),
-        key,
+        idempotency_key,
+        fhir_identifier=_qr_identifier(qr),  # its own key namespace (issue 16, item 8)
     )  # fmt: skip
     bundle = transaction(qr, definition, submitted.body["score"], terms)
     return _fhir(bundle, 201)
@@ -285,9 +285,10 @@ def _extension(qr: dict[str, Any], url: str, key: str, kind: Any) -> Any:
 
 
 def _qr_identifier(qr: dict[str, Any]) -> str | None:
+    """identifier.value; the use case validates it and makes it a key of its own namespace."""
     identifier = qr.get("identifier")
     value = identifier.get("value") if isinstance(identifier, dict) else None
-    return f"fhir-qr:{value}" if isinstance(value, str) and value else None
+    return value if isinstance(value, str) and value else None
 
 
 def _authored(qr: dict[str, Any]) -> datetime | None:

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from service.api.allow import allowed_methods
 from service.api.refusals import audit_refusal
 from service.domain.errors import (
     Conflict,
@@ -162,7 +163,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     title = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}.get(
         exc.status_code, "HTTP error"
     )
-    return problem(exc.status_code, code, title, str(exc.detail), headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:  # every method of the path, not only the first route's
+        methods = allowed_methods(request.app, request.url.path)
+        if methods:
+            headers = {**(headers or {}), "Allow": ", ".join(methods)}
+    return problem(exc.status_code, code, title, str(exc.detail), headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

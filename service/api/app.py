@@ -14,6 +14,7 @@ from service import __version__
 from service.api.body_limit import limited
 from service.api.fhir import routes as fhir
 from service.api.graphql.router import graphql_router
+from service.api.json_keys import unique_keys
 from service.api.openapi import build_openapi, operation_id
 from service.api.rest.fast_lane import FastLane
 from service.api.rest.problems import add_problem_handlers
@@ -44,7 +45,7 @@ class Rapport(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            receive = limited(scope, receive, self.body_limit)
+            receive = unique_keys(scope, limited(scope, receive, self.body_limit))
             if self.fast_lane is not None:
                 passed_on = await self.fast_lane.serve(scope, receive, send)
                 if passed_on is None:

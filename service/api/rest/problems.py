@@ -158,11 +158,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return problem(422, "malformed-json", "Malformed JSON", "The body is not valid JSON.", [])
     code = {
         404: "not-found", 405: "method-not-allowed", 401: "unauthorized",
-        413: "payload-too-large",
+        413: "payload-too-large", 422: "malformed-json",  # 422: a key repeated (json_keys.py)
     }.get(exc.status_code, "http-error")  # fmt: skip
-    title = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}.get(
-        exc.status_code, "HTTP error"
-    )
+    title = {
+        404: "Not found", 405: "Method not allowed", 413: "Payload too large",
+        422: "Malformed JSON",
+    }.get(exc.status_code, "HTTP error")  # fmt: skip
     headers = exc.headers
     if exc.status_code == 405:  # every method of the path, not only the first route's
         methods = allowed_methods(request.app, request.url.path)

@@ -212,6 +212,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.api.app import create_app
+    from service.api.slow_clients import bounded_protocol
 
     if settings.auto_migrate and not args.no_migrate:
         _upgrade(settings)
@@ -224,7 +225,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         access_log=not args.no_access_log,
         loop="uvloop",
-        http="httptools",
+        # uvicorn's httptools protocol, bounding connections and slow clients
+        # (service/api/slow_clients.py).
+        http=bounded_protocol(
+            settings.max_connections,
+            settings.header_timeout_seconds,
+            settings.body_timeout_seconds,
+        ),
         proxy_headers=False,
         server_header=False,
     )

@@ -376,3 +376,26 @@ async def test_the_migration_chains_the_events_that_existed_before_it(
     assert await _verify(database_url, monkeypatch) == 0
     _sql(database_url, "UPDATE audit_events SET object_id = '9' WHERE seq = 2")
     assert await _verify(database_url, monkeypatch) == 1
+
+
+async def test_fhir_refusals_are_audited(database_url: str) -> None:
+    from tests.integration.test_fhir import FHIR, phq9_response
+
+    migrated(database_url)
+    async with serving(database_url) as (client, services):
+        headers = await _key(services, "clinic-a")
+        dyad = await _dyad(client, headers)
+        before = len(_rows(database_url))
+        qr = phq9_response([1] * 9)
+        r = await client.post(
+            "/fhir/R4/QuestionnaireResponse", params={"dyad": dyad}, json=qr,
+            headers=headers | FHIR,
+        )  # fmt: skip
+        assert r.status_code == 422  # no session named
+        r = await client.get("/fhir/R4/Flag/not-a-uuid", headers=headers)
+        assert r.status_code == 422
+    new = [(e.action, e.outcome, e.detail) for e in _rows(database_url)[before:]]
+    assert new == [
+        ("POST /fhir/R4/QuestionnaireResponse", "invalid", "validation-failed"),
+        ("GET /fhir/R4/Flag/{alert_id}", "invalid", "validation-failed"),
+    ]

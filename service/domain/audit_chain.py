@@ -1,7 +1,8 @@
 """The audit trail's hash chain: each event seals its content and the previous event's hash.
 
 One chain per tenant. Event ``n`` (``seq`` 1, 2, ...) stores ``prev_hash`` (event ``n-1``'s
-hash, or ``GENESIS`` for the first) and ``hash = SHA-256(canonical(event, seq, prev_hash))``.
+hash, or ``GENESIS`` for the first) and ``hash = SHA-256(prev_hash:seq:SHA-256(canonical
+JSON of the event's fields))``.
 Changing, deleting or inserting a row behind the service's back breaks a link that
 ``verify`` reports: a changed row no longer matches its hash, a deleted row leaves a gap in
 ``seq`` and a ``prev_hash`` that names nothing, an inserted row has no valid place. The
@@ -33,15 +34,23 @@ def canonical_time(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def event_hash(event: AuditEvent, seq: int, prev_hash: str) -> str:
-    """SHA-256 over a canonical JSON of every stored field, the position and the link."""
+def content_digest(event: AuditEvent) -> str:
+    """SHA-256 over a canonical JSON of every stored field of the event itself."""
     content = [
-        HASH_VERSION, str(event.tenant_id), seq, prev_hash, str(event.id), event.actor,
-        event.action, event.object_type, event.object_id, str(event.outcome),
+        HASH_VERSION, str(event.tenant_id), str(event.id), event.actor, event.action,
+        event.object_type, event.object_id, str(event.outcome),
         canonical_time(event.occurred_at), event.detail,
     ]  # fmt: skip
     encoded = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()
+
+
+def event_hash(event: AuditEvent, seq: int, prev_hash: str) -> str:
+    """SHA-256 of ``prev_hash:seq:content_digest``. The link is plain text over the digest
+    so that a database could compute it too (PostgreSQL's ``sha256``), should the append
+    ever be folded into one statement."""
+    link = f"{prev_hash}:{seq}:{content_digest(event)}"
+    return hashlib.sha256(link.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

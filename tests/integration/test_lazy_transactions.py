@@ -85,9 +85,11 @@ async def test_storing_an_administration_is_two_statements_outside_any_transacti
         )  # fmt: skip
         assert stored.status_code == 201, stored.text
         # The dyad with its series summary and whatever is stored under the key; then the
-        # key, session, administration, audit event and summary in one statement. No BEGIN,
-        # no COMMIT.
-        assert seen == [("SELECT", "IDLE"), ("WITH", "IDLE")]
+        # audit event, appended to the tenant's hash chain under the chain head's row lock
+        # (lock the head, insert the event, move the head: issue 16, item 6), which opens the
+        # transaction; then the key, session, administration and summary in one statement.
+        assert seen == [("SELECT", "IDLE"), ("INSERT", "INTRANS"), ("INSERT", "INTRANS"),
+                        ("UPDATE", "INTRANS"), ("WITH", "INTRANS")]  # fmt: skip
         rows = await api.services.transact(
             lambda store: store.administrations(
                 store.tenant_by_name("clinic").id,
@@ -122,8 +124,10 @@ async def test_a_write_opens_the_transaction_and_the_end_commits_it(database: Da
 
     await database.run(work)
     # The first write finds the transaction it opened; the read before it ran on its own.
+    # The audit event is three statements: lock the chain head, insert, move the head.
     assert seen == [("SELECT", "IDLE"), ("INSERT", "INTRANS"), ("SELECT", "INTRANS"),
-                    ("INSERT", "INTRANS"), ("INSERT", "INTRANS")]  # fmt: skip
+                    ("INSERT", "INTRANS"), ("INSERT", "INTRANS"), ("INSERT", "INTRANS"),
+                    ("UPDATE", "INTRANS")]  # fmt: skip
     assert await _count(database, "audit_events") == 1
 
 

@@ -53,8 +53,8 @@ class AuditQueries(AuditTrailQueries):
              "status_code": status_code, "response": body, "created_at": now},
         )  # fmt: skip
 
-    # Audit events are links of the tenant's hash chain (issue 16, item 6): written at once
-    # under the chain head's lock, not deferred (service/store/queries/audit_trail.py).
+    # Audit events are links of the tenant's hash chain (issue 16, item 6), appended under
+    # the chain head's lock when the unit of work ends (service/store/queries/audit_trail.py).
     def record_many(self, events: Sequence[AuditEvent]) -> None:
         """Several events at once (a batched read audits every object it read)."""
         if events:
@@ -64,6 +64,7 @@ class AuditQueries(AuditTrailQueries):
         self.append_audit_events((event,))
 
     def audit_events(self, tenant_id: uuid.UUID, limit: int = 1000) -> Sequence[Row[Any]]:
+        self.chain_audit_events()
         self.flush()
         query = owned(audit_events, tenant_id).order_by(audit_events.c.seq).limit(limit)
         return self._c.execute(query).all()

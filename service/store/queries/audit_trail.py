@@ -4,7 +4,11 @@ Appending locks the tenant's chain head with one statement (INSERT ... ON CONFLI
 UPDATE ... RETURNING: on PostgreSQL the row lock is held to the end of the transaction, so
 concurrent writers and processes append one after another; on SQLite the single writer
 already serialises them), links the events after it, inserts them and moves the head.
-Plain SQLAlchemy Core on ``self._c``: these writes are immediate, not deferred.
+
+The lock orders every audited transaction of a tenant, so it is taken as late as possible:
+events recorded during a unit of work wait in memory and are chained when the unit of work
+ends (``flush(last=True)``, just before its other writes and the commit), or before the
+trail is read back. Plain SQLAlchemy Core on ``self._c``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, insert, select, update
+from sqlalchemy import Connection, Row, Table, insert, select, update
 
 from service.domain.audit_chain import GENESIS, ChainedEvent, extend
 from service.domain.records import AuditEvent, Outcome
@@ -26,8 +30,24 @@ _E = audit_events
 
 
 class AuditTrailQueries(Queries):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._unchained: list[AuditEvent] = []
+
     def append_audit_events(self, events: Sequence[AuditEvent]) -> None:
-        """Chain ``events`` (all of one tenant or several) after their tenants' heads."""
+        """Queue ``events`` for the chain; they are appended when the unit of work ends."""
+        self._unchained.extend(events)
+
+    def flush(self, last: bool = False) -> None:
+        if last:  # the chain's statements open the transaction the other writes join
+            self.chain_audit_events()
+        super().flush(last)
+
+    def chain_audit_events(self) -> None:
+        """Chain the queued events (of one tenant or several) after their tenants' heads."""
+        if not self._unchained:
+            return
+        events, self._unchained = self._unchained, []
         by_tenant: dict[uuid.UUID, list[AuditEvent]] = {}
         for event in events:
             by_tenant.setdefault(event.tenant_id, []).append(event)
@@ -78,6 +98,7 @@ class AuditTrailQueries(Queries):
         since: datetime | None = None, until: datetime | None = None,
     ) -> list[ChainedEvent]:  # fmt: skip
         """The tenant's events oldest first (ids are time-ordered), filtered."""
+        self.chain_audit_events()
         self.flush()
         query = owned(_E, tenant_id)
         if object_type is not None:

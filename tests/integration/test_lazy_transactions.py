@@ -85,11 +85,12 @@ async def test_storing_an_administration_is_two_statements_outside_any_transacti
         )  # fmt: skip
         assert stored.status_code == 201, stored.text
         # The dyad with its series summary and whatever is stored under the key; then the
-        # audit event, appended to the tenant's hash chain under the chain head's row lock
-        # (lock the head, insert the event, move the head: issue 16, item 6), which opens the
-        # transaction; then the key, session, administration and summary in one statement.
-        assert seen == [("SELECT", "IDLE"), ("INSERT", "INTRANS"), ("INSERT", "INTRANS"),
-                        ("UPDATE", "INTRANS"), ("WITH", "INTRANS")]  # fmt: skip
+        # key, session, administration and summary in one statement, which opens the
+        # transaction; then the audit event, appended to the tenant's hash chain under the
+        # chain head's row lock, taken last (lock the head, insert the event, move the
+        # head: issue 16, item 6).
+        assert seen == [("SELECT", "IDLE"), ("WITH", "INTRANS"), ("INSERT", "INTRANS"),
+                        ("INSERT", "INTRANS"), ("UPDATE", "INTRANS")]  # fmt: skip
         rows = await api.services.transact(
             lambda store: store.administrations(
                 store.tenant_by_name("clinic").id,

@@ -7,8 +7,9 @@ already serialises them), links the events after it, inserts them and moves the 
 
 The lock orders every audited transaction of a tenant, so it is taken as late as possible:
 events recorded during a unit of work wait in memory and are chained when the unit of work
-ends (``flush(last=True)``, just before its other writes and the commit), or before the
-trail is read back. Plain SQLAlchemy Core on ``self._c``.
+ends (``flush(last=True)``: after its other writes, just before the commit), or before the
+trail is read back. Taking it last also keeps it out of deadlocks: a transaction holding
+the head waits for no other row. Plain SQLAlchemy Core on ``self._c``.
 """
 
 from __future__ import annotations
@@ -39,8 +40,14 @@ class AuditTrailQueries(Queries):
         self._unchained.extend(events)
 
     def flush(self, last: bool = False) -> None:
-        if last:  # the chain's statements open the transaction the other writes join
+        if last and self._unchained:
+            # The other writes first, in the transaction they open (not as a lone statement:
+            # the chain must commit with them); the head's lock last. A transaction holding
+            # the head then never waits for a row another one holds, so no deadlock, and
+            # the lock is held only through the commit.
+            super().flush()
             self.chain_audit_events()
+            return
         super().flush(last)
 
     def chain_audit_events(self) -> None:

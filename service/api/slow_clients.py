@@ -18,8 +18,12 @@ whose body arrived is never cut while the app works on it or answers.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from functools import cache
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from service.settings import get_settings
 
 BUSY = (
     b"HTTP/1.1 503 Service Unavailable\r\n"
@@ -32,51 +36,67 @@ BUSY = (
 )
 
 
-def bounded_protocol(
-    max_connections: int, header_timeout: float, body_timeout: float
-) -> type[HttpToolsProtocol]:
-    """uvicorn's httptools protocol class, with these bounds."""
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the bounds of ``Bounds.current()``.
 
-    class BoundedHttpToolsProtocol(HttpToolsProtocol):
-        deadline: asyncio.TimerHandle | None = None
+    A module-level class, so that ``rapport serve --workers N`` (spawned processes, which
+    pickle the config) can name it; each process reads the bounds from its settings."""
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            if len(self.connections) > max_connections:
-                transport.write(BUSY)
-                transport.close()
-                return
-            self.arm(header_timeout)
+    deadline: asyncio.TimerHandle | None = None
 
-        def on_message_begin(self) -> None:
-            super().on_message_begin()
-            if self.deadline is None:  # a later request on a kept-alive connection
-                self.arm(header_timeout)
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > Bounds.current().max_connections:
+            transport.write(BUSY)
+            transport.close()
+            return
+        self.arm(Bounds.current().header_timeout)
 
-        def on_headers_complete(self) -> None:
-            self.arm(body_timeout)
-            super().on_headers_complete()
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self.deadline is None:  # a later request on a kept-alive connection
+            self.arm(Bounds.current().header_timeout)
 
-        def on_message_complete(self) -> None:
-            self.disarm()
-            super().on_message_complete()
+    def on_headers_complete(self) -> None:
+        self.arm(Bounds.current().body_timeout)
+        super().on_headers_complete()
 
-        def connection_lost(self, exc: Exception | None) -> None:
-            self.disarm()
-            super().connection_lost(exc)
+    def on_message_complete(self) -> None:
+        self.disarm()
+        super().on_message_complete()
 
-        def arm(self, seconds: float) -> None:
-            self.disarm()
-            self.deadline = asyncio.get_running_loop().call_later(seconds, self.expire)
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.disarm()
+        super().connection_lost(exc)
 
-        def disarm(self) -> None:
-            if self.deadline is not None:
-                self.deadline.cancel()
-                self.deadline = None
+    def arm(self, seconds: float) -> None:
+        self.disarm()
+        self.deadline = asyncio.get_running_loop().call_later(seconds, self.expire)
 
-        def expire(self) -> None:
+    def disarm(self) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
             self.deadline = None
-            if not self.transport.is_closing():
-                self.transport.close()
 
-    return BoundedHttpToolsProtocol
+    def expire(self) -> None:
+        self.deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    max_connections: int
+    header_timeout: float
+    body_timeout: float
+
+    @staticmethod
+    @cache
+    def current() -> Bounds:
+        """From RAPPORT_MAX_CONNECTIONS, RAPPORT_HEADER_TIMEOUT_SECONDS and
+        RAPPORT_BODY_TIMEOUT_SECONDS (service/settings.py), read once per process."""
+        settings = get_settings()
+        return Bounds(
+            settings.max_connections, settings.header_timeout_seconds,
+            settings.body_timeout_seconds,
+        )  # fmt: skip

@@ -212,7 +212,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.api.app import create_app
-    from service.api.slow_clients import bounded_protocol
+    from service.api.slow_clients import BoundedHttpToolsProtocol
 
     if settings.auto_migrate and not args.no_migrate:
         _upgrade(settings)
@@ -227,11 +227,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         loop="uvloop",
         # uvicorn's httptools protocol, bounding connections and slow clients
         # (service/api/slow_clients.py).
-        http=bounded_protocol(
-            settings.max_connections,
-            settings.header_timeout_seconds,
-            settings.body_timeout_seconds,
-        ),
+        http=BoundedHttpToolsProtocol,
         proxy_headers=False,
         server_header=False,
     )

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from service.domain.audit_chain import GENESIS, ChainedEvent, extend
 from service.domain.records import AuditEvent, Outcome
@@ -28,6 +29,28 @@ from service.store.tables import AuditChainHeadTable
 
 chain_heads: Table = AuditChainHeadTable.__table__  # type: ignore[assignment]
 _E = audit_events
+
+
+def _lock_head(dialect_insert: Any) -> Any:
+    """Create the head if new, lock it (the row lock lasts to the commit), return it."""
+    return (
+        dialect_insert(chain_heads)
+        .values(tenant_id=bindparam("t"), seq=0, hash=GENESIS)
+        .on_conflict_do_update(
+            index_elements=[chain_heads.c.tenant_id], set_={"seq": chain_heads.c.seq}
+        )
+        .returning(chain_heads.c.seq, chain_heads.c.hash)
+    )
+
+
+# Built once: these run on every audited request.
+_LOCK_HEAD = {False: _lock_head(sqlite.insert), True: _lock_head(postgresql.insert)}
+_INSERT_EVENT = insert(_E)
+_MOVE_HEAD = (
+    update(chain_heads)
+    .where(chain_heads.c.tenant_id == bindparam("t"))
+    .values(seq=bindparam("s"), hash=bindparam("h"))
+)
 
 
 class AuditTrailQueries(Queries):
@@ -62,26 +85,15 @@ class AuditTrailQueries(Queries):
             self._append(tenant_id, by_tenant[tenant_id])
 
     def _append(self, tenant_id: uuid.UUID, events: list[AuditEvent]) -> None:
-        lock = (
-            self._insert(chain_heads)
-            .values(tenant_id=tenant_id, seq=0, hash=GENESIS)
-            .on_conflict_do_update(
-                index_elements=[chain_heads.c.tenant_id], set_={"seq": chain_heads.c.seq}
-            )
-            .returning(chain_heads.c.seq, chain_heads.c.hash)
-        )
-        head_seq, head_hash = self._c.execute(lock).one()
+        lock = _LOCK_HEAD[self._c.dialect.name == "postgresql"]
+        head_seq, head_hash = self._c.execute(lock, {"t": tenant_id}).one()
         links = extend(head_seq, head_hash, events)
         self._c.execute(
-            insert(_E),
+            _INSERT_EVENT,
             [_event_row(link.event) | {"seq": link.seq, "prev_hash": link.prev_hash,
                                        "hash": link.hash} for link in links],
         )  # fmt: skip
-        self._c.execute(
-            update(chain_heads)
-            .where(chain_heads.c.tenant_id == tenant_id)
-            .values(seq=links[-1].seq, hash=links[-1].hash)
-        )
+        self._c.execute(_MOVE_HEAD, {"t": tenant_id, "s": links[-1].seq, "h": links[-1].hash})
 
     def audit_chain_head(self, tenant_id: uuid.UUID) -> tuple[int, str]:
         """(seq, hash) of the tenant's newest link; (0, GENESIS) before the first event."""

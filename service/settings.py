@@ -55,6 +55,21 @@ class Settings(BaseSettings):
         "that long at most, in every process",
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    max_connections: int = Field(
+        default=1000, ge=1, le=100_000,
+        description="Open connections per server process; one more is answered 503 with "
+        "Retry-After and closed before a byte of it is read.",
+    )  # fmt: skip
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300,
+        description="Time a client has to send a request's headers, from its first byte (or "
+        "from connecting); then the connection is closed (slow-header clients).",
+    )  # fmt: skip
+    body_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=3600,
+        description="Time a client has to send a request's whole body once its headers "
+        "arrived; then the connection is closed (slow-body clients).",
+    )  # fmt: skip
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="The largest request body accepted (413 beyond)"
     )

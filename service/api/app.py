@@ -1,8 +1,10 @@
 """The ASGI application: one FastAPI app carrying every adapter.
 
-Every request passes through FastAPI's routing, dependencies and middleware. Two layers
-wrap the routes, outermost first: the request id, access log and metrics layer
-(service/api/observe.py), then the ceiling on request bodies (service/api/body_limit.py).
+Every request passes through FastAPI's routing, dependencies and middleware. Layers wrap
+the routes, outermost first: the request id, access log and metrics layer
+(service/api/observe.py), the ceiling on request bodies (service/api/body_limit.py), the
+refusal of JSON that repeats a key (service/api/json_keys.py), and the masking of
+unexpected errors (service/api/rest/problems.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from service.api.docs import add_docs
 from service.api.fhir import routes as fhir
 from service.api.graphql.operation_loop import OperationLoop
 from service.api.graphql.router import graphql_router
+from service.api.json_keys import UniqueKeys
 from service.api.observe import METRICS_PATH, Observed, Observer, RouteTemplates
 from service.api.openapi import build_openapi, operation_id
 from service.api.page.access_log import HIDE_VIEW_TOKENS
@@ -31,6 +34,7 @@ from service.api.rest.problems import add_problem_handlers
 from service.api.rest.routes import (
     administrations,
     alerts,
+    audit,
     charts,
     dyads,
     health,
@@ -120,10 +124,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(administrations.router)
     app.include_router(charts.router)
     app.include_router(view.router)
+    app.include_router(audit.router)
     app.include_router(fhir.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Outside the exception middleware, so a refusal raised while a route reads its body is
-    # answered by the app's handlers, in each adapter's format.
+    # answered by the app's handlers, in each adapter's format: a JSON object that repeats a
+    # key (service/api/json_keys.py) inside the ceiling on the body's size.
+    app.add_middleware(UniqueKeys)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.metrics != "off":
         metrics.install()

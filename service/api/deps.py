@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 
+from service.api.refusals import remember_principal
 from service.app.administrations import Administrations
 from service.app.alerting import Alerts
 from service.app.auth import require
@@ -85,6 +86,7 @@ class ApiKey(HTTPBearer):
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
         services = services_of(request)
         principal = await services.authenticator.authenticate(request.headers.get("authorization"))
+        remember_principal(request, principal)  # for auditing a later refusal
         if self._scope is not None:
             await require(services.transact, principal, self._scope, self._action)
         return principal

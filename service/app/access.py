@@ -38,11 +38,11 @@ async def read_one(
 async def read_page(
     transact: Transact, principal: Principal, kind: str,
     fetch: Callable[[Store, uuid.UUID | None, int], Sequence[T]], key: Callable[[T], uuid.UUID],
-    cursor: str | None, limit: int,
+    cursor: str | None, limit: int, scope: Scope = Scope.READ,
 ) -> Page[T]:  # fmt: skip
     """One page of the caller's tenant's objects, oldest first."""
     action = f"{kind}.list"
-    await require(transact, principal, Scope.READ, action)
+    await require(transact, principal, scope, action)
 
     def work(store: Store) -> Page[T]:
         page = paginate(lambda after, n: fetch(store, after, n), cursor, limit, key)

@@ -27,6 +27,7 @@ from service.app.pagination import Page, paginate
 from service.app.ports import Store, StoredResponseView, Transact
 from service.app.rendering import administration_body, administration_of, score_dict
 from service.app.rules import ClinicalRules
+from service.domain import text
 from service.domain.errors import (
     Conflict,
     FieldError,
@@ -78,9 +79,19 @@ class Administrations:
         self._rules = rules
 
     async def submit(
-        self, principal: Principal, new: NewAdministration, idempotency_key: str | None = None
-    ) -> Submitted:
+        self, principal: Principal, new: NewAdministration, idempotency_key: str | None = None,
+        *, fhir_identifier: str | None = None,
+    ) -> Submitted:  # fmt: skip
+        """``idempotency_key``: the client's key (any face); ``fhir_identifier``: a FHIR
+        QuestionnaireResponse.identifier.value, used when no client key is given. The two
+        live in separate namespaces (service/domain/text.py)."""
         await require(self._transact, principal, Scope.WRITE, "administration.create")
+        if idempotency_key is not None:
+            idempotency_key = text.idempotency_key("Idempotency-Key", idempotency_key)
+        elif fhir_identifier is not None:
+            idempotency_key = text.fhir_identifier_key(
+                "QuestionnaireResponse.identifier.value", fhir_identifier
+            )
         definition = self._check(new)
         now = datetime.now(UTC)
         # Answers are checked before the transaction, so invalid ones never reach the

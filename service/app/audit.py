@@ -72,4 +72,5 @@ async def audited(
             None if object_id is None else str(object_id), outcome, error.code,
         )  # fmt: skip
         await transact(lambda store: store.record(event))
+        error.audited = True
         raise

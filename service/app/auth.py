@@ -142,7 +142,15 @@ class Authenticator:
         prefix, secret = parts
         key = await self._transact(lambda store: store.find_api_key(prefix), read_only=True)
         if key is None or key.revoked or not hmac.compare_digest(key.secret_hash, _hash(secret)):
-            raise Unauthenticated("The bearer token is unknown or revoked.")
+            refused = Unauthenticated("The bearer token is unknown or revoked.")
+            if key is not None:  # a known key: its tenant's trail records the attempt
+                event = audit_event(
+                    key.tenant_id, str(key.id), "authenticate", "api-key", str(key.id),
+                    Outcome.UNAUTHENTICATED, "revoked" if key.revoked else "wrong-secret",
+                )  # fmt: skip
+                await self._transact(lambda store: store.record(event))
+                refused.audited = True
+            raise refused
         return Principal(key.tenant_id, key.id, key.scopes), now + self._cache_seconds
 
     async def _check_access_token(self, token: str, now: float) -> tuple[Principal, float]:
@@ -172,7 +180,9 @@ async def require(transact: Transact, principal: Principal, scope: Scope, action
         principal.tenant_id, principal.actor, action, "scope", scope.value, Outcome.DENIED
     )
     await transact(lambda store: store.record(event))
-    raise Forbidden(f"This API key lacks the '{scope}' scope needed for {action}.")
+    refused = Forbidden(f"This API key lacks the '{scope}' scope needed for {action}.")
+    refused.audited = True
+    raise refused
 
 
 def _split(token: str) -> tuple[str, str] | None:

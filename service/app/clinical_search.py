@@ -116,11 +116,12 @@ class ClinicalSearch:
 
         return await audited(self._transact, principal, action, "dyad", dyad_id, work)
 
-    async def stored_under(self, principal: Principal, key: str) -> Administration | None:
-        """The administration stored under an idempotency key, if any (FHIR conditional
+    async def stored_under(self, principal: Principal, identifier: str) -> Administration | None:
+        """The administration stored under a response's identifier, if any (FHIR conditional
         create: the match for ``If-None-Exist``)."""
         action = "administration.replay"
         await require(self._transact, principal, Scope.WRITE, action)
+        key = text.fhir_identifier_key("If-None-Exist", identifier)
 
         def work(store: Store) -> Administration | None:
             stored = store.stored_response(principal.tenant_id, key)

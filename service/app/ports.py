@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from service.domain.alerts import Alert, AlertKind, AlertStatus
+from service.domain.audit_chain import ChainedEvent
 from service.domain.concordance import Rated
 from service.domain.corrections import Voided
 from service.domain.instruments.model import Population
@@ -249,6 +250,17 @@ class Store(Protocol):
     ) -> None: ...  # fmt: skip
     def view_link_secret(self, tenant_id: uuid.UUID, candidate: str, now: datetime) -> str: ...
     def existing_view_link_secret(self, tenant_id: uuid.UUID) -> str | None: ...
+    # The audit trail's hash chain (service/store/queries/audit_trail.py).
+    def audit_chain_head(self, tenant_id: uuid.UUID) -> tuple[int, str]: ...
+    def audit_chain(
+        self, tenant_id: uuid.UUID, after_seq: int, limit: int
+    ) -> list[ChainedEvent]: ...
+    def audit_event_page(
+        self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,
+        object_type: str | None = None, object_id: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
+    ) -> list[ChainedEvent]: ...  # fmt: skip
+    def tenant_names(self) -> dict[uuid.UUID, str]: ...
 
 
 class Transact(Protocol):

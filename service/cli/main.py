@@ -18,11 +18,12 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from service.app.audit_trail import verify as verify_trail
 from service.app.auth import CACHE_SECONDS, issue_api_key, list_api_keys, revoke_api_key
 from service.cli import backup, clients, healthcheck
 from service.cli.serve import serve
 from service.domain.errors import NotFound
-from service.domain.records import ApiKeySummary, Scope
+from service.domain.records import DEFAULT_SCOPES, ApiKeySummary, Scope
 from service.logs import configure as configure_logging
 from service.settings import Settings
 from service.store import migrate
@@ -60,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list-api-keys": _list_api_keys,
         "revoke-api-key": _revoke_api_key,
         "register-client": _register_client,
+        "audit": _audit,
     }[args.command]
     try:
         return handler(settings, args)
@@ -96,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
         "--scope",
         action="append",
         choices=[s.value for s in Scope],
-        help="read and/or write; repeat for both (default: both)",
+        help="read, write or audit (the tenant's audit trail); repeat for several "
+        "(default: read and write, never audit)",
     )
     listing = commands.add_parser(
         "list-api-keys",
@@ -114,6 +117,16 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument(
         "key", metavar="PREFIX", help="the key's prefix (rap_<prefix>_<secret>), or the whole token"
     )
+    audit = commands.add_parser("audit", help="the audit trail: verify its hash chains")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify",
+        help="check every tenant's audit hash chain (or one); exit 1 at the first broken link",
+        description="Recompute each tenant's audit chain: a row changed, deleted or inserted "
+        "behind the service's back breaks it. Prints one line per tenant; exits 1 naming the "
+        "first broken link when any chain is broken.",
+    )
+    verify.add_argument("--tenant", help="only this tenant (default: every tenant)")
     backup.add_commands(commands.add_parser)
     clients.add_parser(commands)
     health = commands.add_parser(
@@ -159,7 +172,7 @@ def _with_store(
 
 
 def _create_api_key(settings: Settings, args: argparse.Namespace) -> int:
-    scopes = frozenset(Scope(s) for s in args.scope) if args.scope else frozenset(Scope)
+    scopes = frozenset(Scope(s) for s in args.scope) if args.scope else DEFAULT_SCOPES
     token = _with_store(settings, lambda transact: issue_api_key(transact, args.tenant, scopes))
     scope_list = ", ".join(sorted(scopes))
     print(f"API key for tenant '{args.tenant}' with scopes {scope_list}. Shown once; store it now:")
@@ -193,6 +206,20 @@ def _revoke_api_key(settings: Settings, args: argparse.Namespace) -> int:
 
 def _register_client(settings: Settings, args: argparse.Namespace) -> int:
     return clients.register(settings, args, _with_store)
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    verdicts = _with_store(settings, lambda transact: verify_trail(transact, args.tenant))
+    broken = 0
+    for v in verdicts:
+        if v.broken is None:
+            print(f"tenant '{v.tenant}': {v.events} event(s), chain intact")
+        else:
+            broken += 1
+            print(f"tenant '{v.tenant}': BROKEN at {v.broken.describe()}")
+    if broken:
+        return _fail(f"{broken} of {len(verdicts)} audit chain(s) broken")
+    return 0
 
 
 def _when(moment: datetime) -> str:

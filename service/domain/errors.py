@@ -15,6 +15,9 @@ class DomainError(Exception):
 
     code: str = "domain-error"
     title: str = "Request could not be processed"
+    # True once a use case recorded this refusal in the audit trail, so the adapter's
+    # error handler does not record it twice (service/api/refusals.py).
+    audited: bool = False
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

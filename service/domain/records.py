@@ -19,6 +19,12 @@ from service.domain.instruments.model import Population, Respondent
 class Scope(StrEnum):
     READ = "read"
     WRITE = "write"
+    AUDIT = "audit"  # read the tenant's own audit trail; never granted by default
+
+
+# What a key gets when created without --scope: the audit trail is a separate grant, so a
+# key issued to an integration cannot read who did what across the tenant.
+DEFAULT_SCOPES = frozenset({Scope.READ, Scope.WRITE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +129,8 @@ class Outcome(StrEnum):
     NOT_FOUND = "not-found"
     INVALID = "invalid"
     CONFLICT = "conflict"
+    UNAUTHENTICATED = "unauthenticated"  # a known key with a wrong secret, or revoked
+    ERROR = "error"  # the service failed (a 500); detail names the incident
 
 
 @dataclass(frozen=True, slots=True)

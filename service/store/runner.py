@@ -59,12 +59,22 @@ class StoreTransact:
 
     async def _run(self, work: Callable[[Store], T], read_only: bool) -> T:
         if not (read_only and self._separate_reads):
-            return await self._database.write(lambda c: work(SqlStore(c)))
+            return await self._database.write(lambda c: _unit(SqlStore(c), work))
         events: list[AuditEvent] = []
         result = await self._database.read(lambda c: work(_ReadStore(c, events)))
         if events:
-            await self._database.write(lambda c: SqlStore(c).record_many(events))
+            await self._database.write(
+                lambda c: _unit(SqlStore(c), lambda s: s.record_many(events))
+            )
         return result
+
+
+def _unit(store: SqlStore, work: Callable[[Store], T]) -> T:
+    """``work``, then its audit events chained to their tenants' trails: last, just before
+    the commit, so the chain head's lock is held as briefly as possible (audit_trail.py)."""
+    result = work(store)
+    store.chain_audit_events()
+    return result
 
 
 class _ReadStore(SqlStore):

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     Float,
@@ -164,8 +165,13 @@ class IdempotencyKeyTable(Base):
 
 
 class AuditEventTable(Base):
+    """One audit event, a link of its tenant's hash chain (service/domain/audit_chain.py)."""
+
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_tenant_id_occurred_at", "tenant_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_audit_events_tenant_id_occurred_at", "tenant_id", "occurred_at"),
+        UniqueConstraint("tenant_id", "seq", name="uq_audit_events_tenant_id_seq"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
@@ -176,6 +182,21 @@ class AuditEventTable(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     occurred_at: Mapped[datetime] = mapped_column(TZ)
     detail: Mapped[str | None] = mapped_column(Text)
+    seq: Mapped[int] = mapped_column(BigInteger)  # 1, 2, ... within the tenant's chain
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHeadTable(Base):
+    """The newest link of a tenant's audit chain. Writers lock this row (INSERT ... ON
+    CONFLICT DO UPDATE) to append, which orders concurrent writers and processes; it also
+    lets ``rapport audit verify`` notice that the newest events were deleted."""
+
+    __tablename__ = "audit_chain_heads"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class AlertTable(Base):

@@ -114,6 +114,9 @@ WRITES: dict[str, Write] = {
     "POST /v1/dyads/{dyad_id}/view-links": Write(lambda ids: {"expires_in": 60}, scope=Scope.READ),
 }
 
+READ_SCOPES = {"GET /v1/audit-events": Scope.AUDIT}
+"""Reads that need a scope other than ``read`` (the audit trail is a grant of its own)."""
+
 CONTRACT_TODAY = {
     "GET /v1/instruments",
     "GET /v1/instruments/{instrument_id}",
@@ -161,7 +164,7 @@ def in_catalogue(route: RouteCase) -> bool:
 def needed_scope(route: RouteCase) -> Scope | None:
     """The scope a route demands; None when any valid key will do."""
     if route.reads:
-        return None if in_catalogue(route) else Scope.READ
+        return None if in_catalogue(route) else READ_SCOPES.get(str(route), Scope.READ)
     return WRITES[str(route)].scope
 
 
@@ -358,6 +361,7 @@ async def test_every_route_demands_its_scope(tenants: Tenants) -> None:
     keys = {
         Scope.READ: await tenants.client(a.tenant, Scope.READ),
         Scope.WRITE: await tenants.client(a.tenant, Scope.WRITE),
+        Scope.AUDIT: await tenants.client(a.tenant, Scope.AUDIT),
     }
     for route in callable_routes(findings):
         needs = needed_scope(route)

@@ -12,6 +12,7 @@ from typing import Any
 
 from service.app.ports import AdministrationRecord, AdministrationSearch
 from service.domain.alerts import Alert, AlertStatus
+from service.domain.audit_chain import GENESIS, ChainedEvent, extend
 from service.domain.records import AccessToken, Administration, Scope, SmartClient
 from service.domain.webhooks import Delivery, DeliveryStatus, EventType, Webhook
 
@@ -184,6 +185,45 @@ class IntegrationTables:
     def existing_view_link_secret(self, tenant_id: uuid.UUID) -> str | None:
         found: str | None = self._t["view_link_secrets"].get(tenant_id)
         return found
+
+    # The audit trail's chain (service/store/queries/audit_trail.py) ------------------------
+
+    def _chained(self, tenant_id: uuid.UUID) -> list[ChainedEvent]:
+        """The tenant's events as the chain links them, oldest first."""
+        events = sorted(
+            (e for e in self._t["audit_events"].values() if e.tenant_id == tenant_id),
+            key=lambda e: e.id,
+        )
+        links = extend(0, GENESIS, events) if events else []
+        return [ChainedEvent(link.event, link.seq, link.prev_hash, link.hash) for link in links]
+
+    def audit_chain_head(self, tenant_id: uuid.UUID) -> tuple[int, str]:
+        chained = self._chained(tenant_id)
+        if not chained:
+            return 0, GENESIS
+        last = chained[-1]
+        return last.seq or 0, last.hash or GENESIS
+
+    def audit_chain(self, tenant_id: uuid.UUID, after_seq: int, limit: int) -> list[ChainedEvent]:
+        return [c for c in self._chained(tenant_id) if (c.seq or 0) > after_seq][:limit]
+
+    def audit_event_page(
+        self, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int,
+        object_type: str | None = None, object_id: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
+    ) -> list[ChainedEvent]:  # fmt: skip
+        found = [
+            c for c in self._chained(tenant_id)
+            if object_type in (None, c.event.object_type)
+            and object_id in (None, c.event.object_id)
+            and (since is None or c.event.occurred_at >= since)
+            and (until is None or c.event.occurred_at < until)
+            and (after is None or c.event.id > after)
+        ]  # fmt: skip
+        return found[:limit]
+
+    def tenant_names(self) -> dict[uuid.UUID, str]:
+        return {t.id: t.name for t in self._t["tenants"].values()}
 
     # FHIR search (service/store/queries/clinical_search.py) ---------------------------------
 

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from service.api.fhir.http import unacceptable_format
 from service.api.fhir.search import SearchRefused
 from service.api.fhir.terms import FHIR_JSON
+from service.api.refusals import audit_refusal
 from service.api.rest.problems import status_for
 from service.domain.errors import DomainError, FieldError, ValidationFailed
 
@@ -68,14 +69,19 @@ class FhirRoute(APIRoute):
                     code=error.code,
                 )
             except DomainError as error:
-                return _domain(error)
+                response = _domain(error)
+                await audit_refusal(request, error, response.status_code, error.code)
+                return response
             except RequestValidationError as error:
+                await audit_refusal(request, error, 422, "validation-failed")
                 return operation_outcome(422, "Invalid request.", _validation(error))
             except HTTPException as error:
+                await audit_refusal(request, error, error.status_code, f"http-{error.status_code}")
                 return operation_outcome(error.status_code, str(error.detail))
-            except Exception:
+            except Exception as error:
                 incident = uuid.uuid4().hex
                 log.exception("unexpected FHIR error (incident %s)", incident)
+                await audit_refusal(request, error, 500, f"internal-error incident {incident}")
                 return operation_outcome(500, f"Unexpected error; incident {incident}.")
 
         return guarded

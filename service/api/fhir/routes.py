@@ -43,7 +43,7 @@ from service.api.fhir.storing import (
     as_resource,
     authored_at,
     check_people,
-    conditional_key,
+    conditional_identifier,
     create_answer,
     definition_of,
     extension_value,
@@ -149,7 +149,7 @@ async def create_response(
     author = person_named(qr, "author", required=False)
     values = item_values(qr, definition, terms)
     search = ClinicalSearch(services.transact)
-    conditional = conditional_key(if_none_exist)
+    conditional = conditional_identifier(if_none_exist)
     if conditional is not None:
         existing = await search.stored_under(principal, conditional)
         if existing is not None:
@@ -173,14 +173,15 @@ async def create_response(
                 ),
             ),
         )
-    key = conditional or idempotency_key or qr_identifier(qr)
     submitted = await administrations.submit(
         principal,
         NewAdministration(
             dyad_id=dyad_id, instrument=definition.id, session=number, responses=values,
             completed_at=authored_at(qr),
         ),
-        key,
+        idempotency_key,
+        # The identifier's key lives in a namespace of its own (issue 16, item 8).
+        fhir_identifier=conditional or qr_identifier(qr),
     )  # fmt: skip
     # A retry (the same identifier, Idempotency-Key or If-None-Exist) stored nothing new: 200
     # with what the first stored, as a conditional create that found its match answers.

@@ -8,7 +8,6 @@ refused with a 422 naming the element, before anything is stored.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -28,8 +27,6 @@ from service.app.ports import AdministrationRecord
 from service.domain.errors import FieldError, InstrumentNotFound, ValidationFailed
 from service.domain.instruments.model import InstrumentDefinition
 from service.domain.records import Administration, Principal
-
-_MAX_KEY = 255
 
 
 async def create_answer(
@@ -58,8 +55,9 @@ async def create_answer(
     return read(resource, status, location)
 
 
-def conditional_key(header: str | None) -> str | None:
-    """``If-None-Exist: identifier=system|value`` as the key the response is stored under."""
+def conditional_identifier(header: str | None) -> str | None:
+    """``If-None-Exist: identifier=system|value``: the identifier the response is stored
+    under (``identifier_of`` spells it; the use case makes it an idempotency key)."""
     if header is None:
         return None
     pairs = parse_qsl(header.lstrip("?"), keep_blank_values=True)
@@ -68,7 +66,7 @@ def conditional_key(header: str | None) -> str | None:
             "If-None-Exist", "If-None-Exist takes one parameter: identifier=system|value."
         )
     system, bar, value = pairs[0][1].partition("|")
-    return identifier_key(system if bar else None, value if bar else system)
+    return identifier_of(system if bar else None, value if bar else system)
 
 
 def qr_identifier(qr: dict[str, Any]) -> str | None:
@@ -77,16 +75,14 @@ def qr_identifier(qr: dict[str, Any]) -> str | None:
     if not isinstance(value, str) or not value:
         return None
     system = identifier.get("system") if isinstance(identifier, dict) else None
-    return identifier_key(system if isinstance(system, str) and system else None, value)
+    return identifier_of(system if isinstance(system, str) and system else None, value)
 
 
-def identifier_key(system: str | None, value: str) -> str:
-    """An identifier as an idempotency key: ``fhir-qr:`` and the value (``system|value``
-    when the system is given); a digest when that would not fit the key's column."""
-    key = f"fhir-qr:{system}|{value}" if system else f"fhir-qr:{value}"
-    if len(key) > _MAX_KEY:
-        key = f"fhir-qr#{hashlib.sha256(key.encode()).hexdigest()}"
-    return key
+def identifier_of(system: str | None, value: str) -> str:
+    """A response's identifier as one string, ``system|value`` when the system is given.
+    The use case checks it by the one rule for strings that reach the database and stores
+    it as an idempotency key of its own namespace (service/domain/text.py)."""
+    return f"{system}|{value}" if system else value
 
 
 def check_people(

@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.allow import allowed_methods
+from service.api.refusals import audit_refusal
 from service.domain.errors import (
     Conflict,
     DefinitionError,
@@ -102,11 +104,14 @@ def _field_errors(error: ValidationFailed) -> list[dict[str, Any]]:
     return out
 
 
-async def _domain_error(_request: Request, exc: Exception) -> Response:
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     status = status_for(exc)
     if status >= 500:
-        return _masked(exc)
+        incident = uuid.uuid4().hex
+        await audit_refusal(request, exc, status, f"{exc.code} incident {incident}")
+        return _masked(exc, incident)
+    await audit_refusal(request, exc, status, exc.code)
     errors = _field_errors(exc) if isinstance(exc, ValidationFailed) else None
     headers = {"WWW-Authenticate": 'Bearer realm="rapport"'} if status == 401 else None
     extra = {"existing_id": exc.existing_id} if isinstance(exc, Conflict) else None
@@ -115,8 +120,9 @@ async def _domain_error(_request: Request, exc: Exception) -> Response:
     return problem(status, exc.code, exc.title, exc.detail, errors, headers, extra)
 
 
-async def _request_validation(_request: Request, exc: Exception) -> Response:
+async def _request_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    await audit_refusal(request, exc, 422, "validation-failed")
     errors = []
     for e in exc.errors():
         loc = [str(part) for part in e.get("loc", ())]
@@ -146,26 +152,35 @@ def _summary(errors: list[dict[str, Any]]) -> str:
     return f"{len(errors)} invalid field(s): {', '.join(p or '/' for p in places)}"
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    await audit_refusal(request, exc, exc.status_code, f"http-{exc.status_code}")
     if exc.status_code == 400:  # FastAPI could not decode the body (not UTF-8, say)
         return problem(422, "malformed-json", "Malformed JSON", "The body is not valid JSON.", [])
     code = {
         404: "not-found", 405: "method-not-allowed", 401: "unauthorized",
-        413: "payload-too-large",
+        413: "payload-too-large", 422: "malformed-json",  # 422: a key repeated (json_keys.py)
     }.get(exc.status_code, "http-error")  # fmt: skip
-    title = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}.get(
-        exc.status_code, "HTTP error"
-    )
-    return problem(exc.status_code, code, title, str(exc.detail), headers=exc.headers)
+    title = {
+        404: "Not found", 405: "Method not allowed", 413: "Payload too large",
+        422: "Malformed JSON",
+    }.get(exc.status_code, "HTTP error")  # fmt: skip
+    headers = exc.headers
+    if exc.status_code == 405:  # every method of the path, not only the first route's
+        methods = allowed_methods(request.app, request.url.path)
+        if methods:
+            headers = {**(headers or {}), "Allow": ", ".join(methods)}
+    return problem(exc.status_code, code, title, str(exc.detail), headers=headers)
 
 
-async def _unexpected(_request: Request, exc: Exception) -> Response:
-    return _masked(exc)
-
-
-def _masked(exc: Exception) -> Response:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     incident = uuid.uuid4().hex
+    await audit_refusal(request, exc, 500, f"internal-error incident {incident}")
+    return _masked(exc, incident)
+
+
+def _masked(exc: Exception, incident: str | None = None) -> Response:
+    incident = incident or uuid.uuid4().hex
     log.error("unexpected error (incident %s)", incident, exc_info=exc)
     return problem(
         500,

@@ -111,6 +111,8 @@ def _check_scale(scale: Scale, scored: set[str], d: InstrumentDefinition, fail: 
             raise fail(f"{where}: reliable_change needs a threshold or sd and reliability")
         if rc.reliability is not None and not 0 < rc.reliability < 1:
             raise fail(f"{where}: reliability must lie strictly between 0 and 1")
+    if scale.rounding is not None and not 0 <= scale.rounding.digits <= 6:
+        raise fail(f"{where}: rounding digits must be between 0 and 6")
     norms = scale.norms
     if norms is not None:
         sds = [norms.clinical_sd, norms.functional_sd]
@@ -142,6 +144,8 @@ def _cited_sources(d: InstrumentDefinition) -> Iterable[str]:
             yield scale.reliable_change.source
         if scale.norms is not None:
             yield scale.norms.source
+        if scale.rounding is not None:
+            yield scale.rounding.source
     for rule in d.item_flags:
         yield rule.source
     for criterion in d.criteria:

@@ -35,6 +35,7 @@ from service.domain.instruments.model import (
     ResponseOption,
     ResponseScale,
     ResponseType,
+    Rounding,
     Scale,
     Source,
     SourceKind,
@@ -139,6 +140,7 @@ def _scale(t: Table, all_ids: list[str]) -> Scale:
     bands = t.opt_table("bands")
     rc = t.opt_table("reliable_change")
     norms = t.opt_table("norms")
+    rounding = t.opt_table("rounding")
     scale = Scale(
         id=t.string("id"),
         name=t.string("name"),
@@ -150,9 +152,16 @@ def _scale(t: Table, all_ids: list[str]) -> Scale:
         reliable_change=_reliable_change(rc) if rc is not None else None,
         loinc=t.opt_string("loinc"),
         norms=_norms(norms) if norms is not None else None,
+        rounding=_rounding(rounding) if rounding is not None else None,
     )
     t.done()
     return scale
+
+
+def _rounding(t: Table) -> Rounding:
+    rule = Rounding(digits=t.integer("digits"), source=t.string("source"))
+    t.done()
+    return rule
 
 
 def _missing(t: Table) -> MissingRule:

@@ -130,6 +130,21 @@ class MissingRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Rounding:
+    """How a scale's score is rounded before it is banded, compared and stored.
+
+    Where the published score is a whole number (a PHQ-9 total), a prorated total such
+    as 13 x 9/8 = 14.625 must be reported as the number a clinician would see (15), and
+    the band and cut-off must follow that number, not the unrounded one. Rounding is half
+    up (14.5 -> 15, 4.5 -> 5), as hand scoring and the CMS MDS rule do, never Python's
+    round-half-to-even.
+    """
+
+    digits: int  # decimal places kept; 0 rounds to a whole number
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class Band:
     """A severity band: scores from ``min`` (inclusive) up to the next band's ``min``."""
 
@@ -212,6 +227,7 @@ class Scale:
     reliable_change: ReliableChange | None = None
     loinc: str | None = None
     norms: Norms | None = None
+    rounding: Rounding | None = None  # None: stored unrounded (only float noise removed)
 
     def cutoff_for(self, population: Population) -> Cutoff | None:
         for cutoff in self.cutoffs:

@@ -38,7 +38,9 @@ class AppliedRule(NamedTuple):
 class ScaleScore(NamedTuple):
     id: str
     name: str
-    score: float | None  # in the scale's reporting metric, unrounded but for float noise
+    # In the scale's reporting metric: unrounded but for float noise, unless the scale
+    # declares `rounding` (then rounded half up, as a clinician sees it).
+    score: float | None
     metric: Aggregation
     mean: float | None  # mean of the answered items, after reverse keying
     band: str | None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -34,7 +35,8 @@ from service.domain.scoring.result import (
 from service.domain.scoring.rules import evaluate_criteria, evaluate_item_flags
 from service.domain.scoring.validation import ItemSpec, validate
 
-SCORER_VERSION = "1"
+# 2: scales that declare `rounding` are rounded half up before banding (issue 16, item 9).
+SCORER_VERSION = "2"
 DEFAULT_POPULATION = Population.ADULT
 _MULTIPLIER = {
     Aggregation.SUM: 1.0,
@@ -71,6 +73,7 @@ class _ScaleSpec(NamedTuple):
     band_labels: tuple[str, ...]
     cutoffs: dict[Population, tuple[Callable[[float, float], bool], float]]
     rule: AppliedRule
+    quantum: Decimal | None  # the declared rounding step (Decimal(1) for whole numbers)
 
     @classmethod
     def of(cls, scale: Scale, position: Mapping[str, int]) -> _ScaleSpec:
@@ -90,6 +93,9 @@ class _ScaleSpec(NamedTuple):
             cutoffs={c.population: (_COMPARE[c.comparison], c.value) for c in scale.cutoffs},
             rule=AppliedRule(
                 scale.missing.max_missing, scale.missing.prorate, scale.missing.source
+            ),
+            quantum=(
+                Decimal(1).scaleb(-scale.rounding.digits) if scale.rounding is not None else None
             ),
         )
 
@@ -190,7 +196,7 @@ class Scorer:
     ) -> ScaleScore:
         # One unpacking instead of a dozen attribute look-ups: this runs per scale per request.
         (sid, name, agg, pick, item_ids, n_items, max_missing, multiplier, per_item,
-         band_mins, band_labels, cutoffs, rule) = spec  # fmt: skip
+         band_mins, band_labels, cutoffs, rule, quantum) = spec  # fmt: skip
         values = pick(keyed)
         if None in values:
             missing = tuple([i for i, v in zip(item_ids, values, strict=True) if v is None])
@@ -206,6 +212,10 @@ class Scorer:
             )
         mean = sum(answered) / len(answered)
         score = round((mean * n_items if per_item else mean) * multiplier, _DIGITS)
+        if quantum is not None and not score.is_integer():
+            # A prorated total is fractional; the band and cut-off must follow the number
+            # a clinician sees (see Rounding).
+            score = _round_half_up(score, quantum)
         cutoff = cutoffs.get(pop)
         return ScaleScore(
             sid,
@@ -220,6 +230,15 @@ class Scorer:
             n_missing > 0,
             rule,
         )
+
+
+def _round_half_up(score: float, quantum: Decimal) -> float:
+    """Round half away from zero on the decimal value (scores are never negative here).
+
+    ``repr`` gives the shortest decimal that round-trips, so 14.5 is exactly 14.5 and
+    rounds to 15, where Python's ``round`` would give the even 14.
+    """
+    return float(Decimal(repr(score)).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def _not_scorable(spec: _ScaleSpec, missing: tuple[str, ...]) -> Flag:

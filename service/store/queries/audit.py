@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Row, insert
 
 from service.domain.records import AuditEvent
-from service.store.queries.base import Queries, audit_events, idempotency_keys, owned
+from service.store.queries.audit_trail import AuditTrailQueries
+from service.store.queries.base import audit_events, idempotency_keys, owned
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,7 @@ class StoredResponse:
 _K = idempotency_keys
 
 
-class AuditQueries(Queries):
+class AuditQueries(AuditTrailQueries):
     # Idempotency and audit -----------------------------------------------------------------
 
     def stored_response(self, tenant_id: uuid.UUID, key: str) -> StoredResponse | None:
@@ -48,22 +49,17 @@ class AuditQueries(Queries):
              "status_code": status_code, "response": body, "created_at": now},
         )  # fmt: skip
 
+    # Audit events are links of the tenant's hash chain (issue 16, item 6), appended under
+    # the chain head's lock when the unit of work ends (service/store/queries/audit_trail.py).
     def record_many(self, events: Sequence[AuditEvent]) -> None:
-        """Several events in one statement (a batched read audits every object it read)."""
+        """Several events at once (a batched read audits every object it read)."""
         if events:
-            self._c.execute(insert(audit_events), [_event_row(e) for e in events])
+            self.append_audit_events(events)
 
     def record(self, event: AuditEvent) -> None:
-        self._c.execute(insert(audit_events), _event_row(event))
+        self.append_audit_events((event,))
 
     def audit_events(self, tenant_id: uuid.UUID, limit: int = 1000) -> Sequence[Row[Any]]:
-        query = owned(audit_events, tenant_id).order_by(audit_events.c.occurred_at).limit(limit)
+        self.chain_audit_events()
+        query = owned(audit_events, tenant_id).order_by(audit_events.c.seq).limit(limit)
         return self._c.execute(query).all()
-
-
-def _event_row(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "id": event.id, "tenant_id": event.tenant_id, "actor": event.actor,
-        "action": event.action, "object_type": event.object_type, "object_id": event.object_id,
-        "outcome": event.outcome.value, "occurred_at": event.occurred_at, "detail": event.detail,
-    }  # fmt: skip

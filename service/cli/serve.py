@@ -35,6 +35,8 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's name
 def serve(settings: Settings, args: argparse.Namespace, upgrade: Callable[[Settings], None]) -> int:
     import uvicorn
 
+    from service.api.slow_clients import BoundedHttpToolsProtocol
+
     workers: int = args.workers or settings.workers
     if workers > 1 and is_sqlite(driver_url(settings.database_url)):
         print(
@@ -61,7 +63,9 @@ def serve(settings: Settings, args: argparse.Namespace, upgrade: Callable[[Setti
         "log_config": log_config,
         "access_log": False,  # Rapport's own access line: no query string (service/api/observe.py)
         "loop": "uvloop",
-        "http": "httptools",
+        # uvicorn's httptools protocol, bounding connections and slow clients
+        # (service/api/slow_clients.py); a module-level class, so each worker imports it.
+        "http": BoundedHttpToolsProtocol,
         "proxy_headers": False,
         "server_header": False,
     }

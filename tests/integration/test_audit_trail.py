@@ -391,11 +391,11 @@ async def test_fhir_refusals_are_audited(database_url: str) -> None:
             "/fhir/R4/QuestionnaireResponse", params={"dyad": dyad}, json=qr,
             headers=headers | FHIR,
         )  # fmt: skip
-        assert r.status_code == 422  # no session named
+        assert r.status_code == 422  # its subject is not the dyad's patient
         r = await client.get("/fhir/R4/Flag/not-a-uuid", headers=headers)
-        assert r.status_code == 422
+        assert r.status_code == 404  # an id that cannot exist is not found, as FHIR reads say
     new = [(e.action, e.outcome, e.detail) for e in _rows(database_url)[before:]]
     assert new == [
         ("POST /fhir/R4/QuestionnaireResponse", "invalid", "validation-failed"),
-        ("GET /fhir/R4/Flag/{alert_id}", "invalid", "validation-failed"),
+        ("GET /fhir/R4/Flag/{alert_id}", "not-found", "not-found"),
     ]

@@ -63,6 +63,10 @@ async def _measured(api: Api, client: httpx.AsyncClient, count: int) -> Statemen
     return seen
 
 
+def _work(queries: list[str]) -> list[str]:
+    return [q for q in queries if not q.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))]
+
+
 async def test_a_nested_query_costs_the_same_sql_for_1_and_for_50_dyads(api: Api) -> None:
     one = await api.client_for("loaders-one")
     fifty = await api.client_for("loaders-fifty")
@@ -73,9 +77,12 @@ async def test_a_nested_query_costs_the_same_sql_for_1_and_for_50_dyads(api: Api
     large = await _measured(api, fifty, 50)
 
     assert small.queries, "the listener saw no statement: it is not on the engine in use"
-    assert len(large.queries) == len(small.queries), (
-        f"1 dyad: {len(small.queries)} statements, 50 dyads: {len(large.queries)}\n"
-        + "\n".join(large.queries)
+    # SQLite's writer wraps each of several units of work it commits together in a savepoint:
+    # how the request's audit writes happen to be grouped, not what the dyads cost.
+    small_work, large_work = _work(small.queries), _work(large.queries)
+    assert len(large_work) == len(small_work), (
+        f"1 dyad: {len(small_work)} statements, 50 dyads: {len(large_work)}\n"
+        + "\n".join(large_work)
     )
     # Batched reads: no SELECT is sent twice in one request (an N+1 resolver repeats one).
     selects = [s for s in large.queries if s.lstrip().upper().startswith("SELECT")]

@@ -17,7 +17,10 @@ from tests.integration.route_matrix_support import fill, route_cases
 APP = create_app(Settings(database_url="sqlite:///unused.db"))  # never started: routes only
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 VALUES = {"instrument_id": "phq-9"}
-OBJECTS = ("patient_id", "practitioner_id", "dyad_id", "administration_id", "alert_id")
+OBJECTS = (
+    "patient_id", "practitioner_id", "dyad_id", "administration_id", "alert_id", "webhook_id",
+    "delivery_id",
+)  # fmt: skip
 ANY_ID = "00000000-0000-7000-8000-000000000000"
 
 

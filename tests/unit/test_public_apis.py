@@ -86,7 +86,12 @@ PUBLISHED: dict[str, frozenset[str]] = {
 }  # fmt: skip
 """Packages checked, and the modules each publishes (empty: any non-underscore module)."""
 
-KNOWN: dict[str, str] = {}
+KNOWN: dict[str, str] = {
+    # uvicorn publishes no header- or body-read timeout (issue 16, item 7): the slow-client
+    # bounds subclass its httptools protocol, the narrowest hook there is. Remove when
+    # uvicorn offers the timeouts through its public configuration.
+    "api/slow_clients.py": "uvicorn.protocols.http.httptools_impl (no public read timeouts)",
+}
 """Files whose findings are accepted for now: path under service/ -> why."""
 
 

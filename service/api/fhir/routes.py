@@ -58,7 +58,7 @@ from service.app.administrations import NewAdministration
 from service.app.clinical_search import ClinicalSearch
 from service.app.rendering import score_dict
 from service.domain.alerts import AlertStatus
-from service.domain.errors import FieldError, ValidationFailed
+from service.domain.errors import FieldError, NotFound, ValidationFailed
 
 router = APIRouter(prefix="/fhir/R4", tags=["fhir"], route_class=FhirRoute)
 RESOURCE_BODY = {"requestBody": {"required": True, "content": {"application/fhir+json": {}}}}
@@ -200,7 +200,7 @@ async def read_flag(
     try:
         parsed = uuid.UUID(alert_id)
     except ValueError:
-        return operation_outcome(404, f"No Flag {alert_id}.")
+        raise NotFound("No Flag has that id.") from None  # refused, and audited, as 404
     alert = await alerts.get(principal, parsed)
     [(found, patient)] = await alerts.with_patients(principal, [alert])
     return read(flag(found, patient, _terms(services)))

@@ -216,7 +216,8 @@ class MaskUnexpected:
         except Exception as exc:
             if started:  # part of an answer is out: only the server can end it
                 raise
-            await _masked(exc)(scope, receive, send)
+            answer = await _unexpected(Request(scope, receive), exc)  # audited, masked
+            await answer(scope, receive, send)
 
 
 def add_problem_handlers(app: FastAPI) -> None:

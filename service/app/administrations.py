@@ -20,7 +20,7 @@ import orjson
 
 from service.app import telemetry
 from service.app.alerting import raise_alerts
-from service.app.audit import audited, record
+from service.app.audit import audited, record, refused
 from service.app.auth import require
 from service.app.instruments import InstrumentService
 from service.app.pagination import Page, paginate
@@ -30,6 +30,7 @@ from service.app.rules import ClinicalRules
 from service.domain import text
 from service.domain.errors import (
     Conflict,
+    DomainError,
     FieldError,
     IdempotencyKeyReused,
     NotFound,
@@ -86,24 +87,17 @@ class Administrations:
         QuestionnaireResponse.identifier.value, used when no client key is given. The two
         live in separate namespaces (service/domain/text.py)."""
         await require(self._transact, principal, Scope.WRITE, "administration.create")
-        if idempotency_key is not None:
-            idempotency_key = text.idempotency_key("Idempotency-Key", idempotency_key)
-        elif fhir_identifier is not None:
-            idempotency_key = text.fhir_identifier_key(
-                "QuestionnaireResponse.identifier.value", fhir_identifier
+        try:
+            idempotency_key, definition, given = self._validated(
+                new, idempotency_key, fhir_identifier
             )
-        definition = self._check(new)
+        except DomainError as error:  # refused before any transaction: audited here, once,
+            # whichever face sent it
+            await refused(
+                self._transact, principal, "administration.create", "dyad", new.dyad_id, error
+            )
+            raise
         now = datetime.now(UTC)
-        # Answers are checked before the transaction, so invalid ones never reach the
-        # database. They are scored once: here when the request names the population, else
-        # in the transaction, with the patient's.
-        given = None
-        if new.population is not None:
-            given = score_dict(
-                self._instruments.score(new.instrument, new.responses, new.population)
-            )
-        else:
-            self._instruments.check(new.instrument, new.responses)
         request_hash = _fingerprint(new) if idempotency_key is not None else ""
         administration_id = new_id()
         raised: list[str] = []  # the kinds of the alerts the last attempt raised (metrics)
@@ -209,6 +203,29 @@ class Administrations:
             self._transact, principal, "administration.list", "dyad", dyad_id, work,
             read_only=True,
         )  # fmt: skip
+
+    def _validated(
+        self, new: NewAdministration, idempotency_key: str | None, fhir_identifier: str | None
+    ) -> tuple[str | None, InstrumentDefinition, dict[str, Any] | None]:
+        """The key, the definition, and the score when the request names the population.
+        Answers are checked before the transaction, so invalid ones never reach the
+        database. They are scored once: here when the request names the population, else in
+        the transaction, with the patient's."""
+        if idempotency_key is not None:
+            idempotency_key = text.idempotency_key("Idempotency-Key", idempotency_key)
+        elif fhir_identifier is not None:
+            idempotency_key = text.fhir_identifier_key(
+                "QuestionnaireResponse.identifier.value", fhir_identifier
+            )
+        definition = self._check(new)
+        given = None
+        if new.population is not None:
+            given = score_dict(
+                self._instruments.score(new.instrument, new.responses, new.population)
+            )
+        else:
+            self._instruments.check(new.instrument, new.responses)
+        return idempotency_key, definition, given
 
     def _check(self, new: NewAdministration) -> InstrumentDefinition:
         definition = self._instruments.get(new.instrument)

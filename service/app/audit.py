@@ -64,13 +64,22 @@ async def audited(
     try:
         return await transact(work, read_only=read_only)
     except DomainError as error:
-        outcome = next((o for kind, o in _OUTCOMES if isinstance(error, kind)), None)
-        if outcome is None:
-            raise
-        event = audit_event(
-            principal.tenant_id, principal.actor, action, object_type,
-            None if object_id is None else str(object_id), outcome, error.code,
-        )  # fmt: skip
-        await transact(lambda store: store.record(event))
-        error.audited = True
+        await refused(transact, principal, action, object_type, object_id, error)
         raise
+
+
+async def refused(
+    transact: Transact, principal: Principal, action: str, object_type: str,
+    object_id: object, error: DomainError,
+) -> None:  # fmt: skip
+    """Audit an expected refusal in a transaction of its own, and mark the error audited so
+    no adapter records it again. Errors without an audited outcome are left alone."""
+    outcome = next((o for kind, o in _OUTCOMES if isinstance(error, kind)), None)
+    if outcome is None:
+        return
+    event = audit_event(
+        principal.tenant_id, principal.actor, action, object_type,
+        None if object_id is None else str(object_id), outcome, error.code,
+    )  # fmt: skip
+    await transact(lambda store: store.record(event))
+    error.audited = True

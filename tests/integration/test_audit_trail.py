@@ -118,7 +118,8 @@ async def test_refusals_and_failures_are_audited(database_url: str) -> None:
         assert r.status_code == 500
 
     new = [(e.action, e.outcome, e.detail) for e in _rows(database_url)[before:]]
-    assert new[0] == ("POST /v1/dyads/{dyad_id}/administrations", "invalid", "invalid-responses")
+    # Answers are refused before any transaction, by the use case, which audits it once.
+    assert new[0] == ("administration.create", "invalid", "invalid-responses")
     assert new[1] == ("GET /v1/dyads/{dyad_id}/administrations", "invalid", "validation-failed")
     assert new[2] == ("authenticate", "unauthenticated", "wrong-secret")
     assert new[3][:2] == ("GET /v1/patients/{patient_id}", "error")
@@ -126,6 +127,26 @@ async def test_refusals_and_failures_are_audited(database_url: str) -> None:
     assert len(new) == 4
     # No value the caller sent reaches the trail.
     assert not any("not-a-uuid" in str(row) or "x" * 20 in str(row) for row in new)
+
+
+async def test_graphql_refusals_are_audited_as_on_rest(database_url: str) -> None:
+    migrated(database_url)
+    async with serving(database_url) as (client, services):
+        headers = await _key(services, "clinic-a")
+        dyad = await _dyad(client, headers)
+        before = len(_rows(database_url))
+        mutation = (
+            "mutation($i: AdministrationInput!) { submitAdministration(input: $i) { __typename } }"
+        )
+        bad = {"dyadId": dyad, "instrument": "phq-9", "session": 1,
+               "responses": [{"item": "1", "value": 7}]}  # fmt: skip
+        r = await client.post(
+            "/graphql", json={"query": mutation, "variables": {"i": bad}}, headers=headers
+        )
+        assert r.status_code == 200
+        assert r.json()["data"]["submitAdministration"]["__typename"] != "Administration"
+    new = [(e.action, e.outcome, e.detail) for e in _rows(database_url)[before:]]
+    assert new == [("administration.create", "invalid", "invalid-responses")]
 
 
 # The hash chain -------------------------------------------------------------------------------

@@ -201,8 +201,12 @@ async def test_an_administration_that_does_not_fit_its_instrument_is_refused_unw
         await clinic.administrations.submit(who, NewAdministration(**{**_fields(new), **change}))
 
     assert [e.field for e in raised.value.errors] == fields
-    assert clinic.transact.commits == commits  # refused before any transaction
+    # Refused before the write: the one transaction is the refusal's audit event.
+    assert clinic.transact.commits == commits + 1
     assert clinic.stored() == []
+    [event] = clinic.events("administration.create")
+    assert (event.outcome, event.detail) == (Outcome.INVALID, "validation-failed")
+    assert raised.value.audited
 
 
 async def test_answers_that_do_not_fit_are_refused_naming_the_item(clinic: Clinic) -> None:

@@ -60,7 +60,7 @@ class ViewLinks:
             secret = store.view_link_secret(principal.tenant_id, secrets.token_urlsafe(48), now)
             payload = {
                 "d": str(dyad_id), "t": str(principal.tenant_id), "k": str(principal.key_id),
-                "e": int(expires.timestamp()),
+                "e": int(expires.timestamp()), "c": principal.client,
             }  # fmt: skip
             signed = URLSafeSerializer(secret, salt=_SALT).dumps(payload)
             record(store, principal, "view-link.create", "dyad", dyad_id)
@@ -85,12 +85,13 @@ class ViewLinks:
             try:
                 payload = URLSafeSerializer(secret, salt=_SALT).loads(signed)
                 dyad_id, key_id = uuid.UUID(payload["d"]), uuid.UUID(payload["k"])
+                client = bool(payload.get("c", False))  # made with a SMART client's token
                 expires = datetime.fromtimestamp(int(payload["e"]), UTC)
                 if uuid.UUID(payload["t"]) != tenant_id:
                     raise ValueError("tenant mismatch")
             except (BadSignature, KeyError, TypeError, ValueError):
                 raise NotFound(_INVALID) from None
-            refusal = _refusal(store, tenant_id, key_id, expires)
+            refusal = _refusal(store, tenant_id, key_id, client, expires)
             if refusal is None and store.dyad(tenant_id, dyad_id) is None:
                 raise NotFound(_INVALID)
             if refusal is not None:
@@ -100,7 +101,9 @@ class ViewLinks:
                 )  # fmt: skip
                 store.record(event)
                 return Viewer(Principal(tenant_id, key_id, frozenset()), dyad_id, expires)
-            viewer = Viewer(Principal(tenant_id, key_id, frozenset({Scope.READ})), dyad_id, expires)
+            viewer = Viewer(
+                Principal(tenant_id, key_id, frozenset({Scope.READ}), client), dyad_id, expires
+            )
             record(store, viewer.principal, "view-link.open", "dyad", dyad_id)
             return viewer
 
@@ -112,9 +115,12 @@ class ViewLinks:
 
 
 def _refusal(
-    store: Store, tenant_id: uuid.UUID, key_id: uuid.UUID, expires: datetime
+    store: Store, tenant_id: uuid.UUID, key_id: uuid.UUID, client: bool, expires: datetime
 ) -> str | None:
     if expires <= datetime.now(UTC):
         return "expired"
-    # The signature proves the key existed; keys are revoked, never deleted.
+    # The signature proves the key (or SMART client) existed; both are revoked, never deleted.
+    if client:
+        found = store.find_smart_client(key_id)
+        return None if found is not None and found.revoked_at is None else "client-revoked"
     return None if store.api_key(tenant_id, key_id).revoked_at is None else "key-revoked"

@@ -297,3 +297,22 @@ async def test_registration_refuses_private_keys(api: Api) -> None:
             api.services.transact, "clinic-a", json.dumps({"keys": [private]}), None,
             smart.DEFAULT_SCOPES,
         )  # fmt: skip
+
+
+async def test_a_token_makes_a_view_link_that_opens(api: Api) -> None:
+    key = ClientKey.new()
+    client_id = await _client(api, key)
+    auth = _bearer(await _token(api, token_form(assertion(key, client_id, TOKEN_URL))))
+    patient = await api.http.post("/v1/patients", json={"external_id": "V-1"}, headers=auth)
+    practitioner = await api.http.post(
+        "/v1/practitioners", json={"external_id": "V-2"}, headers=auth
+    )
+    dyad = await api.http.post(
+        "/v1/dyads",
+        json={"patient_id": patient.json()["id"], "practitioner_id": practitioner.json()["id"]},
+        headers=auth,
+    )
+    link = await api.http.post(f"/v1/dyads/{dyad.json()['id']}/view-links", json={}, headers=auth)
+    assert link.status_code == 201, link.text
+    page = await api.http.get(link.json()["url"])
+    assert page.status_code == 200, page.text[:300]

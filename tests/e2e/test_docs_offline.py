@@ -7,34 +7,22 @@ server itself. A screenshot is written next to the server's log for a person to 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import httpx
-import pytest
 
+from tests.e2e.browser import HEADLESS
+from tests.e2e.browser import chromium as find_chromium
 from tests.e2e.server import VENV_BIN, base_environment, free_port, running
 
 BLOCK_THE_NETWORK = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser test: install chromium (see .ci/run)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return found
-
-
 def _browse(chromium: str, profile: Path, *args: str) -> str:
     command = [
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={profile}", BLOCK_THE_NETWORK,
+        chromium, *HEADLESS, f"--user-data-dir={profile}", BLOCK_THE_NETWORK,
         "--virtual-time-budget=20000", "--window-size=1280,1600", *args,
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
@@ -42,7 +30,7 @@ def _browse(chromium: str, profile: Path, *args: str) -> str:
 
 
 def test_docs_render_from_local_files_with_the_network_blocked(tmp_path: Path) -> None:
-    chromium = _chromium()
+    chromium = find_chromium()
     port = free_port()
     env = base_environment() | {"RAPPORT_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
     command = [f"{VENV_BIN}/rapport", "serve", "--port", str(port)]

@@ -22,6 +22,8 @@ import httpx
 import pytest
 
 from tests.charts_support import seed_dyad
+from tests.e2e.browser import HEADLESS
+from tests.e2e.browser import chromium as find_chromium
 from tests.e2e.server import VENV_BIN, base_environment, free_port, running
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -33,15 +35,6 @@ SIZES = {
 }  # fmt: skip
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser test: install Debian's chromium (see .ci/run)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return found
-
-
 @dataclass
 class Browser:
     executable: str
@@ -50,9 +43,7 @@ class Browser:
     def run(self, url: str, *extra: str) -> subprocess.CompletedProcess[str]:
         """Chromium headless on ``url``, with a fresh profile and nothing phoning home."""
         command = [
-            self.executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
+            self.executable, *HEADLESS, "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
             f"--user-data-dir={self.profile}", *extra, url,
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
@@ -71,7 +62,7 @@ class Browser:
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Browser:
-    return Browser(_chromium(), tmp_path / "chromium-profile")
+    return Browser(find_chromium(), tmp_path / "chromium-profile")
 
 
 @dataclass

@@ -233,8 +233,8 @@ class Store(Protocol):
     ) -> bool: ...
     def queue_event(
         self, tenant_id: uuid.UUID, event: EventType, dyad_id: uuid.UUID, payload: str,
-        new_ids: Sequence[uuid.UUID], now: datetime,
-    ) -> int: ...  # fmt: skip
+        deliveries: Sequence[tuple[uuid.UUID, uuid.UUID]], now: datetime,
+    ) -> None: ...  # fmt: skip
     def deliveries(
         self, tenant_id: uuid.UUID, webhook_id: uuid.UUID, after: uuid.UUID | None, limit: int
     ) -> list[Delivery]: ...

@@ -41,12 +41,12 @@ class CreatedWebhook:
 
 def queue_alert_event(store: Store, event: EventType, alert: Alert) -> None:
     """Write the event's deliveries to the outbox, in the caller's transaction."""
-    now = datetime.now(UTC)
-    payload = json.dumps(alert_payload(event, alert, now), separators=(",", ":"))
-    subscribers = store.webhooks(alert.tenant_id, None, 1000)
+    subscribers = [w.id for w in store.webhooks(alert.tenant_id, None, 1000) if event in w.events]
     if subscribers:
-        ids = [new_id() for _ in subscribers]
-        store.queue_event(alert.tenant_id, event, alert.dyad_id, payload, ids, now)
+        now = datetime.now(UTC)
+        payload = json.dumps(alert_payload(event, alert, now), separators=(",", ":"))
+        deliveries = [(new_id(), webhook_id) for webhook_id in subscribers]
+        store.queue_event(alert.tenant_id, event, alert.dyad_id, payload, deliveries, now)
 
 
 class Webhooks:

@@ -128,16 +128,14 @@ class IntegrationTables:
 
     def queue_event(
         self, tenant_id: uuid.UUID, event: EventType, dyad_id: uuid.UUID, payload: str,
-        new_ids: Sequence[uuid.UUID], now: datetime,
-    ) -> int:  # fmt: skip
-        subscribers = [r.webhook for r in self._live(tenant_id) if event in r.webhook.events]
-        for delivery_id, webhook in zip(new_ids, subscribers, strict=False):
+        deliveries: Sequence[tuple[uuid.UUID, uuid.UUID]], now: datetime,
+    ) -> None:  # fmt: skip
+        for delivery_id, webhook_id in deliveries:
             delivery = Delivery(
-                delivery_id, tenant_id, webhook.id, event, dyad_id, DeliveryStatus.PENDING, 0,
+                delivery_id, tenant_id, webhook_id, event, dyad_id, DeliveryStatus.PENDING, 0,
                 now, None, None, now, None,
             )  # fmt: skip
             self._write("webhook_deliveries", delivery_id, DeliveryRow(delivery, payload))
-        return len(subscribers)
 
     def deliveries(
         self, tenant_id: uuid.UUID, webhook_id: uuid.UUID, after: uuid.UUID | None, limit: int

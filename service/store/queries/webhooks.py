@@ -61,27 +61,19 @@ class WebhookQueries(Queries):
 
     def queue_event(
         self, tenant_id: uuid.UUID, event: EventType, dyad_id: uuid.UUID, payload: str,
-        new_ids: Sequence[uuid.UUID], now: datetime,
-    ) -> int:  # fmt: skip
-        """Write one pending delivery per live subscriber of ``event``, in the caller's
-        transaction: no event without its write, no event for a write rolled back."""
-        subscribers = [
-            row.id
-            for row in self._c.execute(self._live(tenant_id))
-            if event.value in row.events.split(",")
-        ]
-        if subscribers:
-            self._c.execute(
-                insert(webhook_deliveries),
-                [
-                    {"id": delivery_id, "tenant_id": tenant_id, "webhook_id": webhook_id,
-                     "dyad_id": dyad_id, "event_type": event.value, "payload": payload,
-                     "status": _PENDING, "attempts": 0, "next_attempt_at": now,
-                     "created_at": now}
-                    for delivery_id, webhook_id in zip(new_ids, subscribers, strict=False)
-                ],
-            )  # fmt: skip
-        return len(subscribers)
+        deliveries: Sequence[tuple[uuid.UUID, uuid.UUID]], now: datetime,
+    ) -> None:  # fmt: skip
+        """Write the pending ``(delivery id, webhook id)`` deliveries of one event, in the
+        caller's transaction: no event without its write, no event for a write rolled back."""
+        self._c.execute(
+            insert(webhook_deliveries),
+            [
+                {"id": delivery_id, "tenant_id": tenant_id, "webhook_id": webhook_id,
+                 "dyad_id": dyad_id, "event_type": event.value, "payload": payload,
+                 "status": _PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now}
+                for delivery_id, webhook_id in deliveries
+            ],
+        )  # fmt: skip
 
     def deliveries(
         self, tenant_id: uuid.UUID, webhook_id: uuid.UUID, after: uuid.UUID | None, limit: int

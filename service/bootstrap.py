@@ -68,7 +68,7 @@ def build_services(settings: Settings) -> Services:
         batches=BatchReads(transact),
         tokens=TokenEndpoint(transact),
         webhooks=Webhooks(transact, settings.webhook_hosts),
-        corrections=Corrections(transact),
+        corrections=Corrections(transact, instruments),
         delivery=DeliveryWorker(
             transact,
             settings.webhook_hosts,

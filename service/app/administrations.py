@@ -20,6 +20,7 @@ import orjson
 
 from service.app import telemetry
 from service.app.alerting import raise_alerts
+from service.app.alliance_summaries import AllianceSummaries
 from service.app.audit import audited, record, refused
 from service.app.auth import require
 from service.app.instruments import InstrumentService
@@ -78,6 +79,7 @@ class Administrations:
         self._transact = transact
         self._instruments = instruments
         self._rules = rules
+        self._alliance = AllianceSummaries(instruments)
 
     async def submit(
         self, principal: Principal, new: NewAdministration, idempotency_key: str | None = None,
@@ -145,6 +147,7 @@ class Administrations:
                 )
             session_id = store.ensure_session(principal.tenant_id, dyad.id, new.session, now)
             store.add_administration(administration, session_id)
+            self._alliance.refresh(store, principal.tenant_id, dyad.id, new.session, definition.id)
             record(store, principal, "administration.create", "administration", administration.id)
             if self._rules.alerts_enabled:
                 raised[:] = [alert.kind.value for alert in raise_alerts(

@@ -2,8 +2,9 @@
 
 A voided administration is never deleted: it stays listed with its status and reason, and
 is left out of progress, concordance, calibration and alert evaluation (the store's scored
-series skip it, and its series summary is rebuilt). Alerts it raised are resolved with the
-reason, and their resolution is sent to webhooks like any other.
+series skip it, its series summary is rebuilt, its session's alliance pair is recomputed).
+Alerts it raised are resolved with the reason, and their resolution is sent to webhooks
+like any other.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from service.app.access import read_one
+from service.app.alliance_summaries import AllianceSummaries
 from service.app.audit import audited, record
 from service.app.auth import require
+from service.app.instruments import InstrumentService
 from service.app.ports import Store, Transact
 from service.app.webhooks import queue_alert_event
 from service.domain import text
@@ -31,8 +34,9 @@ _RAISED_ON = ("administration_id", "client_administration_id", "therapist_admini
 
 
 class Corrections:
-    def __init__(self, transact: Transact) -> None:
+    def __init__(self, transact: Transact, instruments: InstrumentService) -> None:
         self._transact = transact
+        self._alliance = AllianceSummaries(instruments)
 
     async def get(self, principal: Principal, administration_id: uuid.UUID) -> Administration:
         return await read_one(
@@ -63,6 +67,9 @@ class Corrections:
             store.void_administration(principal.tenant_id, administration_id, voided)
             store.mark_series_summary_stale(
                 principal.tenant_id, found.dyad_id, found.instrument, new_id()
+            )
+            self._alliance.refresh(
+                store, principal.tenant_id, found.dyad_id, found.session, found.instrument
             )
             _resolve_alerts_raised_on(store, principal, found, voided)
             record(store, principal, action, "administration", administration_id)

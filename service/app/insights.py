@@ -11,6 +11,7 @@ from service.app.auth import require
 from service.app.instruments import InstrumentService
 from service.app.ports import Store, Transact
 from service.app.rules import ClinicalRules
+from service.domain.calibration import DyadDifferences, combine
 from service.domain.concordance import (
     RULE_VERSION,
     Agreement,
@@ -23,7 +24,7 @@ from service.domain.concordance import (
 from service.domain.errors import FieldError, NotFound, ValidationFailed
 from service.domain.instruments.model import InstrumentDefinition, Population, Respondent
 from service.domain.nhs_talking_therapies import PairedOutcome, paired_outcome
-from service.domain.progress import Observation, Progress, latest_per_session, progress
+from service.domain.progress import Observation, Progress, progress
 from service.domain.records import Principal, Scope
 
 NHS_TT_PAIR = ("phq-9", "gad-7")
@@ -147,9 +148,13 @@ class Insights:
         def work(store: Store) -> list[Calibration]:
             if store.practitioner(principal.tenant_id, practitioner_id) is None:
                 raise NotFound(f"No practitioner {practitioner_id}.")
-            names = [name for c, t, _ in forms for name in (c.id, t.id)]
-            rows = store.practitioner_totals(principal.tenant_id, practitioner_id, names)
-            result = [_calibrate(c, t, rule, rows) for c, t, rule in forms]
+            rows = store.alliance_summaries(
+                principal.tenant_id, practitioner_id, [c.id for c, _, _ in forms]
+            )
+            result = [
+                _calibrate(c, t, rule, [(dyad, s) for dyad, form, s in rows if form == c.id])
+                for c, t, rule in forms
+            ]
             record(store, principal, "calibration.read", "practitioner", practitioner_id)
             return result
 
@@ -182,47 +187,39 @@ def _calibrate(
     client: InstrumentDefinition,
     therapist: InstrumentDefinition,
     rule: DiscordanceRule,
-    rows: list[tuple[uuid.UUID, str, Observation]],
+    dyads: list[tuple[uuid.UUID, DyadDifferences]],
 ) -> Calibration:
-    by_dyad: dict[uuid.UUID, dict[str, list[Observation]]] = {}
-    for dyad_id, instrument, observation in rows:
-        if instrument in (client.id, therapist.id):
-            by_dyad.setdefault(dyad_id, {}).setdefault(instrument, []).append(observation)
-    differences: list[float] = []
-    per_dyad: dict[uuid.UUID, float] = {}
-    spread: dict[uuid.UUID, tuple[int, float | None]] = {}
-    for dyad_id, forms in by_dyad.items():
-        c = {o.session: o.total for o in latest_per_session(forms.get(client.id, []))}
-        t = {o.session: o.total for o in latest_per_session(forms.get(therapist.id, []))}
-        diffs = [cs - ts for s, cs in c.items() if cs is not None and (ts := t.get(s)) is not None]
-        if diffs:
-            per_dyad[dyad_id] = round(math.fsum(diffs) / len(diffs), 6)
-            spread[dyad_id] = (len(diffs), agreement([(0, d, 0.0) for d in diffs]).sd)
-            differences.extend(diffs)
-    summary = agreement([(0, d, 0.0) for d in differences])
+    """A practitioner's calibration on one pair, from their dyads' summaries (each dyad's
+    paired sessions, kept by the writes: service.app.alliance_summaries)."""
+    caseload = combine(s for _, s in dyads)
+    bias, sd = _r(caseload.mean), _r(caseload.sd)
     return Calibration(
         client_form=client.id,
         therapist_form=therapist.id,
-        dyads=len(per_dyad),
-        pairs=len(differences),
-        bias=summary.bias,
-        spread=summary.sd,
+        dyads=len(dyads),
+        pairs=caseload.pairs,
+        bias=bias,
+        spread=sd,
         expected_offset=rule.expected_offset,
-        tendency=_tendency(summary, rule),
-        per_dyad=per_dyad,
-        per_dyad_spread=spread,
+        tendency=_tendency(caseload.pairs, bias, sd, rule),
+        per_dyad={dyad: round(s.mean, 6) for dyad, s in dyads},
+        per_dyad_spread={dyad: (s.pairs, _r(s.sd)) for dyad, s in dyads},
     )
 
 
-def _tendency(summary: Agreement, rule: DiscordanceRule) -> str | None:
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 6)
+
+
+def _tendency(n: int, bias: float | None, sd: float | None, rule: DiscordanceRule) -> str | None:
     """Whether the practitioner's ratings sit reliably above or below their clients'.
 
     Compares the mean difference with the expected client-over-therapist offset, with the
     standard error of that mean (SD / sqrt(n)); needs at least five paired sessions.
     """
-    if summary.n < 5 or summary.bias is None or not summary.sd:
+    if n < 5 or bias is None or not sd:
         return None
-    z = (summary.bias - rule.expected_offset) / (summary.sd / math.sqrt(summary.n))
+    z = (bias - rule.expected_offset) / (sd / math.sqrt(n))
     if z < -rule.z:
         return "therapist-higher-than-expected"  # rates the alliance above what clients do
     if z > rule.z:

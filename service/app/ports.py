@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from service.domain.alerts import Alert, AlertKind, AlertStatus
 from service.domain.audit_chain import ChainedEvent
+from service.domain.calibration import DyadDifferences
 from service.domain.concordance import Rated
 from service.domain.corrections import Voided
 from service.domain.instruments.model import Population
@@ -175,9 +176,34 @@ class Store(Protocol):
     def session_ratings(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, session: int, instruments: Sequence[str]
     ) -> list[tuple[str, Rated]]: ...
-    def practitioner_totals(
-        self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, instruments: Sequence[str]
-    ) -> list[tuple[uuid.UUID, str, Observation]]: ...
+    # Alliance summaries (service.app.alliance_summaries)
+    def lock_dyad(self, tenant_id: uuid.UUID, dyad_id: uuid.UUID) -> None: ...
+    def save_alliance_pair(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, client_form: str, session: int,
+        difference: float | None,
+    ) -> None: ...  # fmt: skip
+    def alliance_differences(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, client_form: str
+    ) -> list[float]: ...
+    def save_alliance_summary(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, client_form: str,
+        summary: DyadDifferences | None,
+    ) -> None: ...  # fmt: skip
+    def alliance_summaries(
+        self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, client_forms: Sequence[str]
+    ) -> list[tuple[uuid.UUID, str, DyadDifferences]]: ...
+    def alliance_forms_key(self) -> str | None: ...
+    def lock_alliance_summaries(self) -> None: ...
+    def clear_alliance_summaries(self) -> None: ...
+    def paired_histories(
+        self, tenant_id: uuid.UUID, instruments: Sequence[str]
+    ) -> Iterator[tuple[uuid.UUID, list[tuple[str, Observation]]]]: ...
+    def add_alliance_rows(
+        self, tenant_id: uuid.UUID,
+        pairs: Sequence[tuple[uuid.UUID, str, int, float]],
+        summaries: Sequence[tuple[uuid.UUID, str, DyadDifferences]],
+    ) -> None: ...  # fmt: skip
+    def set_alliance_forms_key(self, key: str, now: datetime) -> None: ...
     def save_series_summary(
         self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, instrument: str, saved: SavedSummary,
         version: uuid.UUID, read_version: uuid.UUID | None,

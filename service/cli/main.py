@@ -18,11 +18,14 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from service.app.alliance_summaries import AllianceSummaries
 from service.app.audit_trail import verify as verify_trail
 from service.app.auth import CACHE_SECONDS, issue_api_key, list_api_keys, revoke_api_key
+from service.app.instruments import InstrumentService
 from service.cli import backup, clients, healthcheck
 from service.cli.serve import serve
 from service.domain.errors import NotFound
+from service.domain.instruments.catalogue import load_catalogue
 from service.domain.records import DEFAULT_SCOPES, ApiKeySummary, Scope
 from service.logs import configure as configure_logging
 from service.settings import Settings
@@ -52,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {
         "serve": _serve,
         "migrate": _migrate,
+        "rebuild-summaries": _rebuild_summaries,
         "openapi": _openapi,
         "healthcheck": _healthcheck,
         "backup": backup.run_backup,
@@ -89,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
         help="worker processes, PostgreSQL only beyond 1 (default RAPPORT_WORKERS or 1)",
     )
     commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
+    commands.add_parser(
+        "rebuild-summaries",
+        help="rebuild the per-dyad alliance summaries calibration reads, from the "
+        "administrations (migrate and serve do it when the instrument pairs change)",
+    )
     key = commands.add_parser(
         "create-api-key",
         help="create a tenant if new and an API key for it; the token is the last line",
@@ -157,6 +166,27 @@ def _upgrade(settings: Settings) -> None:
         migrate.upgrade(engine)
     finally:
         engine.dispose()
+    _rebuild_alliance_summaries(settings, force=False)
+
+
+def _rebuild_alliance_summaries(settings: Settings, *, force: bool) -> None:
+    """Rebuild the alliance summaries calibration reads when they were built for another
+    rule or other client/therapist pairs (or ``force``): service.app.alliance_summaries."""
+    catalogue = load_catalogue(settings.instrument_directories)
+    summaries = AllianceSummaries(InstrumentService(catalogue))
+    database = open_database(settings.database_url)
+    try:
+        transact = StoreTransact(database)
+        if asyncio.run(summaries.ensure_current(transact, force=force)):
+            log.info("alliance summaries rebuilt from the administrations")
+    finally:
+        database.close()
+
+
+def _rebuild_summaries(settings: Settings, _args: argparse.Namespace) -> int:
+    _upgrade(settings)
+    _rebuild_alliance_summaries(settings, force=True)
+    return 0
 
 
 def _with_store(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from service.store.queries.administrations import AdministrationQueries
 from service.store.queries.alerts import AlertQueries
+from service.store.queries.alliance import AllianceQueries
 from service.store.queries.audit import AuditQueries, StoredResponse
 from service.store.queries.clients import ClientQueries
 from service.store.queries.clinical_search import ClinicalSearchQueries
@@ -29,5 +30,6 @@ class SqlStore(
     WebhookQueries,
     ClinicalSearchQueries,
     ViewLinkQueries,
+    AllianceQueries,
 ):
     """Implements ``service.app.ports.Store``."""

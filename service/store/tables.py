@@ -336,3 +336,43 @@ class ViewLinkSecretTable(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     secret: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class AlliancePairTable(Base):
+    """One paired session of a dyad: the latest client form's total minus the latest
+    therapist form's (service.domain.calibration). Derived data, rewritten whenever an
+    administration of the session is stored or voided, and rebuilt from the
+    administrations when the summary rule or the pairs change."""
+
+    __tablename__ = "alliance_pairs"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    dyad_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dyads.id"), primary_key=True)
+    client_form: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    difference: Mapped[float] = mapped_column(Float)
+
+
+class AllianceSummaryTable(Base):
+    """A dyad's paired sessions of one pair, summarised (service.domain.calibration):
+    what a practitioner's calibration reads, one row per dyad. Kept with alliance_pairs."""
+
+    __tablename__ = "alliance_summaries"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    dyad_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dyads.id"), primary_key=True)
+    client_form: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pairs: Mapped[int] = mapped_column(Integer)
+    difference_sum: Mapped[float] = mapped_column(Float)
+    squared_deviations: Mapped[float] = mapped_column(Float)
+
+
+class AllianceSummaryStateTable(Base):
+    """Which rule and client/therapist pairs the alliance summaries were built for (one
+    row). Another key at startup means a rebuild (service.app.alliance_summaries)."""
+
+    __tablename__ = "alliance_summary_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    forms_key: Mapped[str] = mapped_column(Text)
+    rebuilt_at: Mapped[datetime] = mapped_column(TZ)

@@ -1,8 +1,9 @@
 """Cost follows the data, not the history: the plans of the queries that grow with it.
 
-A practitioner's calibration reads that practitioner's dyads and their administrations,
-never the rest of the tenant's; the ratings of one session are found through the index on
-the dyad's sessions, never by reading the dyad's whole history. The statements checked are
+A practitioner's calibration reads that practitioner's dyads and one summary row per dyad,
+never the rest of the tenant's nor any administration; the ratings of one session are found
+through the index on the dyad's sessions, and a dyad's paired sessions through their primary
+key, never by reading the dyad's whole history. The statements checked are
 the ones the store really sends (caught on the engine), explained by the database itself.
 SQLite's plans are checked without statistics (a database not analyzed yet) and with them,
 and with another index led by tenant_id on administrations, as a tenant-wide search might
@@ -20,7 +21,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
+from service.app.alliance_summaries import AllianceSummaries
+from service.app.instruments import InstrumentService
 from service.domain.ids import new_id
+from service.domain.instruments.catalogue import load_catalogue
 from service.domain.instruments.model import Respondent
 from service.domain.records import Administration, Dyad, Patient, Practitioner
 from service.store.engine import create_engine
@@ -79,6 +83,7 @@ def _seed(engine: Engine) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
                             ),
                             session_id,
                         )
+        AllianceSummaries(InstrumentService(load_catalogue(()))).rebuild(store)
     return tenant, practitioners[0], dyads[0]
 
 
@@ -141,15 +146,33 @@ def test_a_calibration_reads_only_the_practitioners_dyads(
 ) -> None:
     tenant, practitioner, _ = seeded
     with engine.begin() as connection:
-        totals = SqlStore(connection).practitioner_totals(tenant, practitioner, WAI)
-    assert len(totals) == 3 * 3 * 2  # the practitioner's own, not the others'
-    plan = _plan(engine, lambda s: s.practitioner_totals(tenant, practitioner, WAI))
-    # FHIR's search by patient and time adds (tenant_id, dyad_id, completed_at, id): bound on
-    # the tenant and the dyad, it reads one dyad's rows as a dyad-led index does.
-    _reads_only_through_dyads(
-        plan, "ix_administrations_dyad_id_", "ix_administrations_tenant_id_dyad_id_"
-    )
+        summaries = SqlStore(connection).alliance_summaries(tenant, practitioner, ["wai-sr"])
+    assert len(summaries) == 3  # one per dyad of the practitioner's, not the others'
+    assert {s.pairs for _, _, s in summaries} == {3}
+    plan = _plan(engine, lambda s: s.alliance_summaries(tenant, practitioner, ["wai-sr"]))
     assert "ix_dyads_tenant_id_practitioner_id" in plan, plan
+    assert not _READS_ADMINISTRATIONS.search(plan), plan
+    _reads_by_key(plan, "alliance_summaries")
+
+
+def test_a_dyads_paired_sessions_are_read_through_their_key(
+    engine: Engine, seeded: tuple[uuid.UUID, ...]
+) -> None:
+    tenant, _, dyad = seeded
+    with engine.begin() as connection:
+        differences = SqlStore(connection).alliance_differences(tenant, dyad, "wai-sr")
+    assert differences == [0.0, 0.0, 0.0]
+    plan = _plan(engine, lambda s: s.alliance_differences(tenant, dyad, "wai-sr"))
+    _reads_by_key(plan, "alliance_pairs")
+
+
+def _reads_by_key(plan: str, table: str) -> None:
+    """``table`` is read through its primary key, led by the dyad, never scanned whole."""
+    assert not re.search(rf"(\bSCAN|Seq Scan on) {table}\b", plan), plan
+    if "QUERY PLAN" in plan or "SEARCH" in plan:  # SQLite
+        assert re.search(rf"SEARCH {table} USING .*INDEX.*\(dyad_id=\?", plan), plan
+    else:
+        assert re.search(rf"pk_{table}\b.*\n\s+Index Cond: \(\(dyad_id = ", plan), plan
 
 
 def test_one_sessions_ratings_are_found_through_the_session_index(

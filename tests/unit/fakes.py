@@ -24,13 +24,14 @@ satisfies the ``Store`` protocol (pyproject.toml lists this file).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 from service.app.ports import DyadContext, Store, Transact
 from service.domain.alerts import Alert, AlertKind, AlertStatus
+from service.domain.calibration import DyadDifferences
 from service.domain.concordance import Rated
 from service.domain.corrections import Voided, replacements
 from service.domain.errors import Conflict
@@ -93,6 +94,15 @@ class AlertRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AllianceRow:
+    """A row of alliance_pairs (a difference), alliance_summaries (a summary) or
+    alliance_summary_state (its key); ``value`` None: deleted."""
+
+    tenant_id: uuid.UUID | None
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
 class SummaryRow:
     tenant_id: uuid.UUID
     saved: SavedSummary
@@ -109,7 +119,8 @@ _UNIQUE: dict[str, tuple[Callable[[Any], object], ...]] = {
 }
 TABLES = (
     "tenants", "api_keys", "patients", "practitioners", "dyads", "sessions", "administrations",
-    "idempotency_keys", "audit_events", "alerts", "series_summaries", *INTEGRATION_TABLES,
+    "idempotency_keys", "audit_events", "alerts", "series_summaries", "alliance_pairs",
+    "alliance_summaries", "alliance_summary_state", *INTEGRATION_TABLES,
 )  # fmt: skip
 _UNIQUE |= INTEGRATION_UNIQUE
 
@@ -399,17 +410,80 @@ class FakeStore(IntegrationTables):
     ) -> list[tuple[str, Rated]]:
         return self._scored(tenant_id, dyad_id, instruments, session)
 
-    def practitioner_totals(
-        self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, instruments: Sequence[str]
-    ) -> list[tuple[uuid.UUID, str, Observation]]:
+    # Alliance summaries (a row of None stands for a deleted one) ---------------------------
+
+    def lock_dyad(self, tenant_id: uuid.UUID, dyad_id: uuid.UUID) -> None:
+        """Nothing to wait for: the fake runs one transaction at a time."""
+
+    def save_alliance_pair(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, client_form: str, session: int,
+        difference: float | None,
+    ) -> None:  # fmt: skip
+        row = AllianceRow(tenant_id, difference)
+        self._write("alliance_pairs", (dyad_id, client_form, session), row, insert=False)
+
+    def alliance_differences(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, client_form: str
+    ) -> list[float]:
+        return [
+            row.value
+            for (dyad, form, _), row in sorted(self._t["alliance_pairs"].items())
+            if dyad == dyad_id and form == client_form and row.tenant_id == tenant_id
+            and row.value is not None
+        ]  # fmt: skip
+
+    def save_alliance_summary(
+        self, tenant_id: uuid.UUID, dyad_id: uuid.UUID, client_form: str,
+        summary: DyadDifferences | None,
+    ) -> None:  # fmt: skip
+        row = AllianceRow(tenant_id, summary)
+        self._write("alliance_summaries", (dyad_id, client_form), row, insert=False)
+
+    def alliance_summaries(
+        self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, client_forms: Sequence[str]
+    ) -> list[tuple[uuid.UUID, str, DyadDifferences]]:
         theirs = {
             d.id for d in self._owned("dyads", tenant_id) if d.practitioner_id == practitioner_id
         }
         return [
-            (a.dyad_id, a.instrument, _observation(a))
-            for a in self._owned("administrations", tenant_id)
-            if a.dyad_id in theirs and a.instrument in instruments and a.voided is None
+            (dyad, form, row.value)
+            for (dyad, form), row in sorted(self._t["alliance_summaries"].items())
+            if dyad in theirs and form in client_forms and row.value is not None
         ]
+
+    def alliance_forms_key(self) -> str | None:
+        row = self._t["alliance_summary_state"].get(1)
+        return None if row is None else str(row.value)
+
+    def lock_alliance_summaries(self) -> None:
+        """Nothing to wait for: the fake runs one transaction at a time."""
+
+    def clear_alliance_summaries(self) -> None:
+        for table in ("alliance_pairs", "alliance_summaries"):
+            for key, row in list(self._t[table].items()):
+                self._write(table, key, AllianceRow(row.tenant_id, None), insert=False)
+
+    def paired_histories(
+        self, tenant_id: uuid.UUID, instruments: Sequence[str]
+    ) -> Iterator[tuple[uuid.UUID, list[tuple[str, Observation]]]]:
+        by_dyad: dict[uuid.UUID, list[tuple[str, Observation]]] = {}
+        for a in self._owned("administrations", tenant_id):
+            if a.instrument in instruments and a.voided is None:
+                by_dyad.setdefault(a.dyad_id, []).append((a.instrument, _observation(a)))
+        yield from sorted(by_dyad.items())
+
+    def add_alliance_rows(
+        self, tenant_id: uuid.UUID,
+        pairs: Sequence[tuple[uuid.UUID, str, int, float]],
+        summaries: Sequence[tuple[uuid.UUID, str, DyadDifferences]],
+    ) -> None:  # fmt: skip
+        for dyad, form, session, difference in pairs:
+            self.save_alliance_pair(tenant_id, dyad, form, session, difference)
+        for dyad, form, summary in summaries:
+            self.save_alliance_summary(tenant_id, dyad, form, summary)
+
+    def set_alliance_forms_key(self, key: str, now: datetime) -> None:
+        self._write("alliance_summary_state", 1, AllianceRow(None, key), insert=False)
 
     # Series summaries -----------------------------------------------------------------------
 

@@ -8,14 +8,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, func, insert, select, update
+from sqlalchemy import Row, Select, insert, select, update
 
 from service.domain.concordance import Rated
 from service.domain.corrections import Voided, replacements
 from service.domain.instruments.model import Respondent
 from service.domain.progress import Observation
 from service.domain.records import Administration
-from service.store.queries.base import Queries, administrations, dyads, owned, page, sessions
+from service.store.queries.base import Queries, administrations, owned, page, sessions
 
 _SESSION_NAMESPACE = uuid.UUID("6f1d2a52-5b1e-4bb5-9d8a-3f5e2f1c9a10")
 _A = administrations
@@ -173,34 +173,6 @@ class AdministrationQueries(Queries):
             _A.c.session_number == session, _A.c.instrument.in_(instruments)
         )
         return _rated(self._c.execute(query.order_by(_A.c.id)))
-
-    def practitioner_totals(
-        self, tenant_id: uuid.UUID, practitioner_id: uuid.UUID, instruments: Sequence[str]
-    ) -> list[tuple[uuid.UUID, str, Observation]]:
-        """Totals of some instruments across all of a practitioner's dyads: the practitioner's
-        dyads through their index, then each dyad's administrations through its own, never
-        the tenant's other administrations (tests/integration/test_query_plans.py)."""
-        a, d = administrations, dyads
-        tenant: ColumnElement[bool] = a.c.tenant_id == tenant_id
-        if self._c.dialect.name == "sqlite":
-            # A hint to SQLite's planner (sqlite.org/lang_corefunc.html#likely): every
-            # administration of the tenant's dyads is the tenant's, so this term filters
-            # (almost) nothing and an index led by tenant_id is no way in. Without it, and
-            # without statistics (a database not yet analyzed), the planner read the tenant.
-            tenant = func.likely(tenant)
-        query = (
-            select(a.c.dyad_id, a.c.id, a.c.instrument, a.c.session_number, a.c.completed_at,
-                   a.c.total)
-            .join(d, d.c.id == a.c.dyad_id)
-            .where(tenant, d.c.tenant_id == tenant_id,
-                   d.c.practitioner_id == practitioner_id, a.c.instrument.in_(instruments),
-                   a.c.voided_at.is_(None))
-        )  # fmt: skip
-        return [
-            (r.dyad_id, r.instrument,
-             Observation(r.id, r.session_number, r.completed_at, r.total))
-            for r in self._c.execute(query)
-        ]  # fmt: skip
 
 
 def _administration(r: Row[Any]) -> Administration:

@@ -14,6 +14,7 @@ from service.app.administrations import Administrations, NewAdministration, Subm
 from service.app.alerting import Alerts
 from service.app.auth import Authenticator, issue_api_key
 from service.app.batches import BatchReads
+from service.app.corrections import Corrections
 from service.app.insights import Insights
 from service.app.instruments import InstrumentService
 from service.app.records import NewDyad, NewPatient, NewPractitioner, Records
@@ -63,6 +64,7 @@ class Clinic:
         self.insights = Insights(t, self.instruments, self.rules)
         self.alerts = Alerts(t)
         self.batches = BatchReads(t)
+        self.corrections = Corrections(t, self.instruments)
         self.authenticator = Authenticator(t)
 
     @property

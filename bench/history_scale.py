@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import secrets
@@ -64,6 +65,7 @@ from typing import Any
 
 import psycopg
 
+from service.api.app import GC_THRESHOLDS, SWITCH_INTERVAL
 from service.app.administrations import NewAdministration
 from service.app.alliance_summaries import AllianceSummaries
 from service.app.auth import issue_api_key
@@ -411,6 +413,12 @@ async def run_one(url: str, o: Options, label: str) -> Report:
         summaries = AllianceSummaries(services.instruments)
         await summaries.ensure_current(services.transact, force=True)
         report.rebuild_seconds = time.perf_counter() - started
+        # The server's process settings (service/api/app.py's lifespan): the figures are
+        # those of a request in a running service, not of a script's defaults.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
+        sys.setswitchinterval(SWITCH_INTERVAL)
         print(f"  {label}: {seeder.count:,} administrations seeded in "
               f"{report.seed_seconds:.0f} s, summarised in {report.rebuild_seconds:.1f} s; "
               "measuring", file=sys.stderr, flush=True)  # fmt: skip

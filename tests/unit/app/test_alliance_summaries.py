@@ -16,6 +16,7 @@ from service.app.instruments import InstrumentService
 from service.app.records import NewPractitioner
 from service.domain.progress import Observation, latest_per_session
 from service.domain.records import Administration, Principal
+from tests.unit.app.conftest import START as T0
 from tests.unit.app.conftest import Clinic, wai
 
 FORMS = ("wai-sr", "wai-sr-t")
@@ -120,3 +121,28 @@ async def _check_against_every_administration(clinic: Clinic, plan: list[object]
             k: r.value for k, r in clinic.database.tables[table].items() if r.value is not None
         }
         assert rebuilt == live, table
+
+
+async def test_summaries_are_rebuilt_only_when_built_for_other_pairs_or_when_asked(
+    clinic: Clinic,
+) -> None:
+    who = await clinic.principal()
+    practitioner = (await clinic.records.create_practitioner(who, NewPractitioner("t-1"))).id
+    dyad = await clinic.dyad(who, practitioner=practitioner)
+    await clinic.store(who, dyad, "wai-sr", 1, wai(50))
+    await clinic.store(who, dyad, "wai-sr-t", 1, wai(45))
+    summaries = AllianceSummaries(clinic.instruments)
+
+    assert await summaries.ensure_current(clinic.transact) is True  # never built: built now
+    assert clinic.database.tables["alliance_summary_state"][1].value == summaries.key
+    assert await summaries.ensure_current(clinic.transact) is False  # nothing changed
+    # Summaries damaged behind the service's back are left alone until a rebuild is asked.
+    await clinic.transact(lambda store: store.save_alliance_summary(who.tenant_id, dyad.id,
+                                                                    "wai-sr", None))  # fmt: skip
+    assert await _wai(clinic, who, practitioner) == [0, 0, None, None]
+    assert await summaries.ensure_current(clinic.transact, force=True) is True
+    assert await _wai(clinic, who, practitioner) == [1, 1, 5, None]
+    # Another catalogue's pairs (an instrument file added one): rebuilt at the next start.
+    await clinic.transact(lambda store: store.set_alliance_forms_key("alliance-summary-0", T0))
+    assert await summaries.ensure_current(clinic.transact) is True
+    assert await _wai(clinic, who, practitioner) == [1, 1, 5, None]

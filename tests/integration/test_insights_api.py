@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from service.api.rest.schemas.insights import ConcordanceOut
+from service.api.rest.schemas.insights import ConcordanceOut, ProgressOut
 from tests.conftest import Api
 
 
@@ -75,6 +75,13 @@ async def _submit(
     return body
 
 
+def assert_written_as_the_model(response: httpx.Response) -> None:
+    """The progress body is built without the model (for speed): its bytes must be what the
+    model itself writes, so no field is missing or extra and numbers and times read alike."""
+    model = ProgressOut.model_validate_json(response.content)
+    assert response.content == model.model_dump_json().encode()
+
+
 async def test_progress_classifies_a_recovery_and_the_nhs_pair(api: Api) -> None:
     client = await api.client_for("clinic-a")
     dyad = await _dyad(client)
@@ -107,6 +114,7 @@ async def test_progress_classifies_a_recovery_and_the_nhs_pair(api: Api) -> None
     assert nhs["reliable_improvement"] is True
     assert nhs["reliable_deterioration"] is False
     assert nhs["reliable_recovery"] is True
+    assert_written_as_the_model(response)
 
 
 async def test_progress_of_a_higher_is_better_instrument(client: httpx.AsyncClient) -> None:
@@ -114,10 +122,12 @@ async def test_progress_of_a_higher_is_better_instrument(client: httpx.AsyncClie
     # ORS 20 then 26: +6 is a reliable (>= 5) improvement; 20 <= 25 clinical, 26 not: recovered.
     await _submit(client, dyad, "ors", 1, {"1": 5, "2": 5, "3": 5, "4": 5})
     await _submit(client, dyad, "ors", 2, {"1": 6.5, "2": 6.5, "3": 6.5, "4": 6.5})
-    body = (await client.get(f"/v1/dyads/{dyad}/progress", params={"instrument": "ors"})).json()
+    response = await client.get(f"/v1/dyads/{dyad}/progress", params={"instrument": "ors"})
+    body = response.json()
     assert [p["reliable_change"] for p in body["points"]] == ["none", "improved"]
     assert body["classification"] == "recovered"
     assert body["direction"] == "higher-is-better"
+    assert_written_as_the_model(response)
 
 
 async def test_progress_bad_input(api: Api) -> None:
@@ -131,6 +141,7 @@ async def test_progress_bad_input(api: Api) -> None:
     assert empty.status_code == 200
     assert empty.json()["points"] == []
     assert empty.json()["classification"] == "not-applicable"
+    assert_written_as_the_model(empty)
     foreign = await b.get(f"/v1/dyads/{dyad}/progress", params={"instrument": "phq-9"})
     assert foreign.status_code == 404
     missing = await a.get(f"/v1/dyads/{dyad}/progress")

@@ -39,8 +39,9 @@ async def get_progress(
     principal: PrincipalDep,
     insights: InsightsDep,
     instrument: Annotated[str, Query(min_length=1, max_length=64, examples=["phq-9"])],
-) -> ProgressOut:
-    return ProgressOut.of(await insights.progress(principal, dyad_id, instrument))
+) -> Response:
+    body = ProgressOut.body(await insights.progress(principal, dyad_id, instrument))
+    return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
 @router.get(

@@ -68,61 +68,65 @@ class ProgressOut(BaseModel):
     clinical_cutoff: ClinicalCutoffOut | None
     nhs_talking_therapies: NhsTalkingTherapiesOut | None
 
-    @classmethod
-    def of(cls, view: ProgressView) -> ProgressOut:
+    @staticmethod
+    def body(view: ProgressView) -> dict[str, Any]:
+        """The response body in this model's shape, as plain JSON-ready values (``of`` and
+        FastAPI's check of the model cost more than the statistics of a 100-session series,
+        bench/insights.py). Numbers the model types as float are floats here too, so the
+        JSON is the model's; dump it with ``orjson.OPT_UTC_Z`` (timestamps end in ``Z`` as
+        pydantic writes them). Tests hold real bodies to this model."""
         p = view.progress
         rc = p.reliable_change
         nhs = view.nhs_talking_therapies
-        return cls(
-            dyad_id=view.dyad_id,
-            instrument=p.instrument,
-            direction=p.direction.value,
-            population=view.population.value,
-            points=[
-                ProgressPointOut(
-                    administration_id=x.administration_id,
-                    session=x.session,
-                    completed_at=x.completed_at,
-                    total=x.total,
-                    change=x.change,
-                    reliable_change=x.reliable_change.value if x.reliable_change else None,
-                    clinical=x.clinical,
-                )
+        return {
+            "dyad_id": str(view.dyad_id),
+            "instrument": p.instrument,
+            "direction": p.direction.value,
+            "population": view.population.value,
+            "points": [
+                {
+                    "administration_id": str(x.administration_id),
+                    "session": x.session,
+                    "completed_at": x.completed_at,
+                    "total": _number(x.total),
+                    "change": _number(x.change),
+                    "reliable_change": x.reliable_change.value if x.reliable_change else None,
+                    "clinical": x.clinical,
+                }
                 for x in p.points
             ],
-            classification=p.classification.value,
-            reason=p.reason,
-            started_clinical=p.started_clinical,
-            reliable_change_rule=ReliableChangeRuleOut(
-                minimum_change=rc.minimum_change, threshold=rc.threshold, z=rc.z, source=rc.source
-            )
+            "classification": p.classification.value,
+            "reason": p.reason,
+            "started_clinical": p.started_clinical,
+            "reliable_change_rule": {
+                "minimum_change": float(rc.minimum_change), "threshold": _number(rc.threshold),
+                "z": float(rc.z), "source": rc.source,
+            }
             if rc
             else None,
-            clinical_cutoff=ClinicalCutoffOut(
-                method=p.cutoff.method,
-                value=p.cutoff.value,
-                comparison=p.cutoff.comparison.value,
-                source=p.cutoff.source,
-            )
+            "clinical_cutoff": {
+                "method": p.cutoff.method, "value": float(p.cutoff.value),
+                "comparison": p.cutoff.comparison.value, "source": p.cutoff.source,
+            }
             if p.cutoff
             else None,
-            nhs_talking_therapies=NhsTalkingTherapiesOut(
-                applicable=nhs.applicable,
-                reason=nhs.reason,
-                first_session=nhs.first_session,
-                last_session=nhs.last_session,
-                caseness_first=nhs.caseness_first,
-                caseness_last=nhs.caseness_last,
-                recovery=nhs.recovery,
-                reliable_improvement=nhs.reliable_improvement,
-                reliable_deterioration=nhs.reliable_deterioration,
-                reliable_recovery=nhs.reliable_recovery,
-                deterioration_rule=nhs.deterioration_rule.value,
-                rules_version=nhs.rules_version,
-            )
+            "nhs_talking_therapies": {
+                "applicable": nhs.applicable, "reason": nhs.reason,
+                "first_session": nhs.first_session, "last_session": nhs.last_session,
+                "caseness_first": nhs.caseness_first, "caseness_last": nhs.caseness_last,
+                "recovery": nhs.recovery, "reliable_improvement": nhs.reliable_improvement,
+                "reliable_deterioration": nhs.reliable_deterioration,
+                "reliable_recovery": nhs.reliable_recovery,
+                "deterioration_rule": nhs.deterioration_rule.value,
+                "rules_version": nhs.rules_version,
+            }
             if nhs
             else None,
-        )
+        }  # fmt: skip
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 class AgreementOut(BaseModel):

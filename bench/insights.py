@@ -21,7 +21,10 @@ endpoint as its median latency minus the median ``/healthz`` latency: what the e
 costs beyond an empty request through the same stack and client. The use case alone
 (``Insights.progress`` ... awaited in-process, no HTTP) is timed too, to split the cost
 between the use case (database + statistics) and the REST layer (validation of the
-response model, JSON). Every response is checked once (status 200 and the expected counts:
+response model, JSON). In-process and for the use case, the CPU time of this process per
+request (all its threads, the database's included) is reported beside latency: on a shared
+machine it moves less than latency does, and it is the figure to compare between two trees
+(``server CPU``: an endpoint's median minus /healthz's). Every response is checked once (status 200 and the expected counts:
 100 points, 100 paired sessions, 200 dyads with 2,000 pairs).
 
 Targets (issue 4): progress and concordance within 5 ms of server time; calibration within
@@ -87,9 +90,18 @@ class Timings:
     backend: str
     mode: str
     samples: dict[str, list[float]] = field(default_factory=dict)  # ms per request
+    # CPU ms per request of this process, all its threads (database threads included): less
+    # moved by other work on the machine than latency. In-process and use-case ways only.
+    cpu: dict[str, list[float]] = field(default_factory=dict)
 
     def median(self, name: str) -> float:
         return statistics.median(self.samples[name])
+
+    def cpu_ms(self, name: str) -> float:
+        return statistics.median(self.cpu[name])
+
+    def server_cpu_ms(self, name: str) -> float:
+        return self.cpu_ms(name) - (self.cpu_ms("healthz") if "healthz" in self.cpu else 0.0)
 
     def p90(self, name: str) -> float:
         values = sorted(self.samples[name])
@@ -212,8 +224,9 @@ def check(name: str, body: dict[str, Any], s: InsightsSettings) -> str | None:
 
 async def interleave(
     calls: dict[str, Call], seconds: float, warmup: int, every: dict[str, int] | None = None
-) -> dict[str, list[float]]:
-    """Round robin over ``calls`` for ``seconds``; milliseconds per call, per name.
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Round robin over ``calls`` for ``seconds``; milliseconds per call, per name, of
+    latency and of this process's CPU time.
 
     ``every`` makes a slow call run only every n-th round, so that it does not take all the
     time from the fast ones; every call gets at least 5 samples.
@@ -223,17 +236,19 @@ async def interleave(
         for call in calls.values():
             await call()
     samples: dict[str, list[float]] = {name: [] for name in calls}
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
     deadline = time.perf_counter() + seconds
     round_ = 0
     while time.perf_counter() < deadline or min(len(v) for v in samples.values()) < 5:
         for name, call in calls.items():
             if round_ % period.get(name, 1) and len(samples[name]) >= 5:
                 continue
-            start = time.perf_counter_ns()
+            start, start_cpu = time.perf_counter_ns(), time.process_time_ns()
             await call()
             samples[name].append((time.perf_counter_ns() - start) / 1e6)
+            cpu[name].append((time.process_time_ns() - start_cpu) / 1e6)
         round_ += 1
-    return samples
+    return samples, cpu
 
 
 def _http_call(client: httpx.AsyncClient, path: str) -> Call:
@@ -285,8 +300,8 @@ async def in_process(
                 await _check_all(client.get, paths, s)
                 if "in-process" in s.modes:
                     calls = {n: _http_call(client, p) for n, p in paths.items()}
-                    samples = await interleave(calls, s.seconds, s.warmup, SLOW)
-                    results.append(Timings(backend, "in-process", samples))
+                    samples, cpu = await interleave(calls, s.seconds, s.warmup, SLOW)
+                    results.append(Timings(backend, "in-process", samples, cpu))
             if "use-case" in s.modes:
                 insights = services.insights
                 uses: dict[str, Call] = {
@@ -294,8 +309,8 @@ async def in_process(
                     "concordance": lambda: insights.concordance(principal, seeded.dyad, "wai-sr"),
                     "calibration": lambda: insights.calibration(principal, seeded.practitioner),
                 }
-                samples = await interleave(uses, s.seconds, s.warmup, SLOW)
-                results.append(Timings(backend, "use-case", samples))
+                samples, cpu = await interleave(uses, s.seconds, s.warmup, SLOW)
+                results.append(Timings(backend, "use-case", samples, cpu))
         return results, seeded, token
     finally:
         services.close()
@@ -312,7 +327,7 @@ async def through_server(
         paths = _paths(seeded)
         await _check_all(client.get, paths, s)
         calls = {n: _http_call(client, p) for n, p in paths.items()}
-        samples = await interleave(calls, s.seconds, s.warmup, SLOW)
+        samples, _ = await interleave(calls, s.seconds, s.warmup, SLOW)  # the client's CPU
     return Timings(backend, "server", samples)
 
 
@@ -347,9 +362,10 @@ def format_timings(t: Timings) -> str:
         server = "" if name == "healthz" or "healthz" not in t.samples else (
             f"  server time {t.server_ms(name):7.2f} ms"
         )  # fmt: skip
+        cpu = f"  cpu {t.cpu_ms(name):6.2f} ms" if name in t.cpu else ""
         lines.append(
             f"  {t.backend:<8} {t.mode:<10} {name:<11} median {t.median(name):7.2f} ms  "
-            f"p90 {t.p90(name):7.2f} ms  ({len(t.samples[name])} requests){server}"
+            f"p90 {t.p90(name):7.2f} ms  ({len(t.samples[name])} requests){server}{cpu}"
         )
     return "\n".join(lines)
 
@@ -364,13 +380,21 @@ def summary(results: list[Timings]) -> list[str]:
             ms, target = t.server_ms(name), TARGET_MS[name]
             parts.append(f"{name} {ms:.2f} ms ({'met' if ms <= target else 'NOT met'})")
         lines.append(f"  {t.backend:<8} {t.mode:<10} server time: " + ", ".join(parts))
+        if t.cpu:
+            parts = [
+                f"{n} {t.server_cpu_ms(n):.2f} ms"
+                for n in ("progress", "concordance", "calibration")
+            ]
+            lines.append(f"  {t.backend:<8} {t.mode:<10} server CPU:  " + ", ".join(parts))
     uses = [t for t in results if t.mode == "use-case"]
     for t in uses:
-        parts = [f"{n} {t.median(n):.2f} ms" for n in ("progress", "concordance", "calibration")]
+        names = ("progress", "concordance", "calibration")
+        parts = [f"{n} {t.median(n):.2f} ms (cpu {t.cpu_ms(n):.2f})" for n in names]
         lines.append(f"  {t.backend:<8} use case alone (median): " + ", ".join(parts))
     lines.append(
         "  targets: progress and concordance <= 5 ms, calibration <= 100 ms of server time "
-        "(median minus /healthz)"
+        "(median minus /healthz); server CPU: this process's CPU per request (median) minus "
+        "/healthz's, in-process only"
     )
     return lines
 

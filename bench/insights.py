@@ -24,8 +24,9 @@ between the use case (database + statistics) and the REST layer (validation of t
 response model, JSON). In-process and for the use case, the CPU time of this process per
 request (all its threads, the database's included) is reported beside latency: on a shared
 machine it moves less than latency does, and it is the figure to compare between two trees
-(``server CPU``: an endpoint's median minus /healthz's). Every response is checked once (status 200 and the expected counts:
-100 points, 100 paired sessions, 200 dyads with 2,000 pairs).
+(``server CPU``: an endpoint's median minus /healthz's). Every response is checked once
+(status 200 and the expected counts: 100 points, 100 paired sessions, 200 dyads with 2,000
+pairs).
 
 Targets (issue 4): progress and concordance within 5 ms of server time; calibration within
 100 ms. Figures are printed, nothing is asserted. Only 127.0.0.1 is used.

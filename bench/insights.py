@@ -6,7 +6,10 @@ database), directly through the repository layer (``SqlStore`` inside ``Database
 * one dyad (adult patient) with 100 sessions, each with a PHQ-9, a WAI-SR and a WAI-SR-T
   (300 administrations; answers drawn from a seeded RNG around a slowly improving trend);
 * one practitioner with ``--calibration-dyads`` dyads (200), each with
-  ``--calibration-sessions`` (10) sessions holding a WAI-SR and a WAI-SR-T.
+  ``--calibration-sessions`` (10) sessions holding a WAI-SR and a WAI-SR-T;
+
+then builds the alliance summaries calibration reads, as an upgrade does
+(``AllianceSummaries.ensure_current``): the rows were written around the use cases.
 
 Then times, with sequential requests (one at a time, so each figure is one request's
 latency, not a queue's), in two ways:
@@ -53,6 +56,7 @@ import httpx
 from score_endpoint import cpu_plan, run_main, serving, warn_if_busy
 
 from service.api.app import create_app
+from service.app.alliance_summaries import AllianceSummaries
 from service.app.auth import issue_api_key
 from service.app.ports import Store
 from service.app.rendering import score_dict
@@ -192,6 +196,9 @@ async def seed(services: Services, principal: Principal, s: InsightsSettings) ->
                 store.add_administration(a, session_id)
 
         await services.transact(write)
+    # Written around the use cases, so the calibration summaries are built as an upgrade
+    # builds them (service/app/alliance_summaries.py).
+    await AllianceSummaries(services.instruments).ensure_current(services.transact, force=True)
     return Seeded(dyad.id, practitioner.id, len(rows))
 
 

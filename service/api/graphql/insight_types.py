@@ -1,4 +1,5 @@
-"""GraphQL types for progress, concordance and calibration (same fields as REST)."""
+"""GraphQL types for progress, concordance and calibration: built from the bodies REST
+answers (service/app/insight_bodies.py), the same fields."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from service.api.graphql.bodies import from_body
+from service.app.insight_bodies import calibration_body, concordance_body, progress_body
 from service.app.insights import Calibration as CalibrationView
 from service.app.insights import ConcordanceView, ProgressView
-from service.domain.concordance import DISCORDANCE_NOTE, RULE_VERSION
-from service.domain.concordance import Agreement as AgreementView
 
 
 @strawberry.type
@@ -57,63 +58,15 @@ class Progress:
 
     @classmethod
     def of(cls, view: ProgressView) -> Progress:
-        p = view.progress
-        nhs = view.nhs_talking_therapies
-        return cls(
-            dyad_id=strawberry.ID(str(view.dyad_id)),
-            instrument=p.instrument,
-            direction=p.direction.value,
-            population=view.population.value,
-            points=[
-                ProgressPoint(
-                    administration_id=strawberry.ID(str(x.administration_id)),
-                    session=x.session,
-                    completed_at=x.completed_at,
-                    total=x.total,
-                    change=x.change,
-                    reliable_change=x.reliable_change.value if x.reliable_change else None,
-                    clinical=x.clinical,
-                )
-                for x in p.points
-            ],
-            classification=p.classification.value,
-            reason=p.reason,
-            started_clinical=p.started_clinical,
-            reliable_change_rule=None
-            if p.reliable_change is None
-            else ReliableChangeRule(
-                minimum_change=p.reliable_change.minimum_change,
-                threshold=p.reliable_change.threshold,
-                z=p.reliable_change.z,
-                source=p.reliable_change.source,
-            ),
-            clinical_cutoff=None
-            if p.cutoff is None
-            else ClinicalCutoff(
-                method=p.cutoff.method,
-                value=p.cutoff.value,
-                comparison=p.cutoff.comparison.value,
-                source=p.cutoff.source,
-            ),
-            nhs_talking_therapies=None
-            if nhs is None
-            else JSON(
-                {
-                    "applicable": nhs.applicable,
-                    "reason": nhs.reason,
-                    "firstSession": nhs.first_session,
-                    "lastSession": nhs.last_session,
-                    "casenessFirst": nhs.caseness_first,
-                    "casenessLast": nhs.caseness_last,
-                    "recovery": nhs.recovery,
-                    "reliableImprovement": nhs.reliable_improvement,
-                    "reliableDeterioration": nhs.reliable_deterioration,
-                    "reliableRecovery": nhs.reliable_recovery,
-                    "deteriorationRule": nhs.deterioration_rule.value,
-                    "rulesVersion": nhs.rules_version,
-                }
-            ),
-        )
+        body = progress_body(view)
+        nhs = body["nhs_talking_therapies"]  # a JSON object here, in GraphQL's camelCase
+        camel = None if nhs is None else {_camel(k): v for k, v in nhs.items()}
+        return from_body(cls, body | {"nhs_talking_therapies": camel})
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
 @strawberry.type
@@ -126,14 +79,6 @@ class Agreement:
     correlation: float | None
     convergence_slope: float | None
     converging: bool | None
-
-    @classmethod
-    def of(cls, a: AgreementView) -> Agreement:
-        return cls(
-            n=a.n, bias=a.bias, sd=a.sd, lower_limit=a.lower_limit, upper_limit=a.upper_limit,
-            correlation=a.correlation, convergence_slope=a.convergence_slope,
-            converging=a.converging,
-        )  # fmt: skip
 
 
 @strawberry.type
@@ -181,40 +126,20 @@ class Concordance:
 
     @classmethod
     def of(cls, view: ConcordanceView) -> Concordance:
-        return cls(
-            dyad_id=strawberry.ID(str(view.dyad_id)),
-            instrument=view.client_form.id,
-            therapist_instrument=view.therapist_form.id,
-            sessions=[
-                ConcordanceSession(
-                    session=p.session,
-                    client=p.client,
-                    therapist=p.therapist,
-                    difference=p.difference,
-                    direction=p.direction.value,
-                    discordant=p.discordant,
-                    client_administration_id=strawberry.ID(str(p.client_administration)),
-                    therapist_administration_id=strawberry.ID(str(p.therapist_administration)),
-                    subscales=[
-                        SubscaleDifference(name=n, client=c, therapist=t, difference=d)
-                        for n, c, t, d in p.subscales
-                    ],
-                )
-                for p in view.sessions
-            ],
-            summary=Agreement.of(view.summary),
-            subscales=[
-                SubscaleAgreement(name=n, agreement=Agreement.of(a))
-                for n, a in view.subscales.items()
-            ],
-            rule_version=RULE_VERSION,
-            expected_offset=view.rule.expected_offset,
-            bound=round(view.rule.bound, 6),
-            z=view.rule.z,
-            se_difference=round(view.rule.se_difference, 6),
-            source=view.rule.source,
-            note=DISCORDANCE_NOTE,
-        )
+        """REST's body, with what REST keys by name listed, and the rule's fields flat."""
+        body = concordance_body(view)
+        rule = body["rule"]
+        flat = {k: rule[k] for k in ("expected_offset", "bound", "z", "se_difference", "source")}
+        listed = {
+            "sessions": [s | {"subscales": _named(s["subscales"])} for s in body["sessions"]],
+            "subscales": [{"name": n, "agreement": a} for n, a in body["subscales"].items()],
+            "rule_version": rule["version"],
+        }
+        return from_body(cls, body | listed | flat)
+
+
+def _named(by_name: dict[str, dict[str, float]]) -> list[dict[str, object]]:
+    return [{"name": name, **values} for name, values in by_name.items()]
 
 
 @strawberry.type
@@ -237,15 +162,9 @@ class Calibration:
 
     @classmethod
     def of(cls, c: CalibrationView) -> Calibration:
-        return cls(
-            instrument=c.client_form, therapist_instrument=c.therapist_form, dyads=c.dyads,
-            pairs=c.pairs, bias=c.bias, spread=c.spread, expected_offset=c.expected_offset,
-            tendency=c.tendency,
-            per_dyad=[
-                DyadDifference(dyad_id=strawberry.ID(str(k)), mean_difference=v)
-                for k, v in c.per_dyad.items()
-            ],
-        )  # fmt: skip
+        body = calibration_body(c)
+        per_dyad = [{"dyad_id": k, "mean_difference": v} for k, v in body["per_dyad"].items()]
+        return from_body(cls, body | {"per_dyad": per_dyad})
 
 
 def parse_id(value: str) -> uuid.UUID | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import date, datetime
 from typing import Annotated, TypeVar
@@ -12,6 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from service.api.graphql.arguments import page_size
+from service.api.graphql.bodies import from_body
 from service.api.graphql.context import Context
 from service.api.graphql.enums import AlertStatusArg
 from service.api.graphql.insight_types import Concordance, Progress
@@ -32,8 +32,7 @@ T = TypeVar("T")
 def built(kind: type[T], record: object) -> T:
     """A GraphQL object from a record, through the mapping REST's models are built from
     (``record_fields``): the fields this type publishes, spelt as REST spells them."""
-    fields = record_fields(record)
-    return kind(**{f.name: fields[f.name] for f in dataclasses.fields(kind) if f.name in fields})  # type: ignore[arg-type]
+    return from_body(kind, record_fields(record))
 
 
 @strawberry.type

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Response
 
 from service.api.deps import InsightsDep, PrincipalDep
 from service.api.rest.problems import ProblemResponses
-from service.api.rest.schemas.insights import (
-    CalibrationListOut,
-    CalibrationOut,
-    ConcordanceOut,
-    ProgressOut,
-)
-from service.domain.concordance import DISCORDANCE_NOTE, RULE_VERSION
+from service.api.rest.schemas.insights import CalibrationListOut, ConcordanceOut, ProgressOut
+from service.app.insight_bodies import calibration_body, concordance_body, progress_body
+from service.domain.concordance import DISCORDANCE_NOTE
 
 router = APIRouter(prefix="/v1", responses=ProblemResponses.of(401, 403, 404, 422))
 
@@ -40,7 +36,7 @@ async def get_progress(
     insights: InsightsDep,
     instrument: Annotated[str, Query(min_length=1, max_length=64, examples=["phq-9"])],
 ) -> Response:
-    body = ProgressOut.body(await insights.progress(principal, dyad_id, instrument))
+    body = progress_body(await insights.progress(principal, dyad_id, instrument))
     return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
@@ -59,8 +55,7 @@ async def get_concordance(
         str, Query(max_length=64, description="The client form of the pair: wai-sr or haq-ii")
     ] = "wai-sr",
 ) -> Response:
-    view = await insights.concordance(principal, dyad_id, instrument)
-    body = ConcordanceOut.body(view, RULE_VERSION)
+    body = concordance_body(await insights.concordance(principal, dyad_id, instrument))
     return Response(orjson.dumps(body), media_type="application/json")
 
 
@@ -77,8 +72,10 @@ async def get_concordance(
 )
 async def get_calibration(
     practitioner_id: uuid.UUID, principal: PrincipalDep, insights: InsightsDep
-) -> CalibrationListOut:
+) -> dict[str, Any]:
     items = await insights.calibration(principal, practitioner_id)
-    return CalibrationListOut(
-        practitioner_id=practitioner_id, items=[CalibrationOut.of(c) for c in items]
-    )
+    return {
+        "practitioner_id": practitioner_id,
+        "items": [calibration_body(c) for c in items],
+        "note": DISCORDANCE_NOTE,
+    }

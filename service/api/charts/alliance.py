@@ -14,14 +14,13 @@ import altair as alt
 from service.api.charts.spec import (
     BLUE,
     BLUISH_GREEN,
-    CONFIG,
     HEIGHT,
     ORANGE,
     REDDISH_PURPLE,
     VERMILLION,
-    WIDTH,
     Chart,
     Datasets,
+    layered,
     number,
     signed,
 )
@@ -100,10 +99,7 @@ def alliance_chart(data: AllianceChartData) -> Chart:
             .encode(x=x, y=y, stroke=marker_colour)
         )  # fmt: skip
     title, description = _words(data, discordant)
-    chart = alt.layer(*layers).properties(
-        width=WIDTH, height=HEIGHT, title=alt.Title(title, subtitle=CAVEAT),
-        description=description,
-    ).configure(**CONFIG)  # fmt: skip
+    chart = layered(layers, height=HEIGHT, title=title, subtitle=CAVEAT, description=description)
     return Chart(datasets.specification(chart), title, description)
 
 

@@ -17,7 +17,6 @@ from service.api.charts.spec import (
     BLACK,
     BLUE,
     BLUISH_GREEN,
-    CONFIG,
     GREY,
     HEIGHT,
     REDDISH_PURPLE,
@@ -25,6 +24,7 @@ from service.api.charts.spec import (
     WIDTH,
     Chart,
     Datasets,
+    layered,
     number,
     x_at,
     y_at,
@@ -163,10 +163,7 @@ def progress_chart(data: ProgressChartData) -> Chart:
         "Shaded: severity bands. Dashed line: clinical cut-off. Grey band: change from the "
         "first session too small to be reliable."
     )
-    chart = alt.layer(*layers).properties(
-        width=WIDTH, height=HEIGHT, title=alt.Title(title, subtitle=subtitle),
-        description=description,
-    ).configure(**CONFIG)  # fmt: skip
+    chart = layered(layers, height=HEIGHT, title=title, subtitle=subtitle, description=description)
     return Chart(datasets.specification(chart), title, description)
 
 

@@ -8,6 +8,8 @@ from typing import Any
 import altair as alt
 from altair.utils.schemapi import disable_debug_mode
 
+from service.api.charts.template import Blank, Template
+
 # Altair validates every object against the Vega-Lite schema as it is built, which costs
 # more than the rest of the chart; the builders' output is validated by the tests instead
 # (tests/unit/test_chart_specs.py).
@@ -66,6 +68,7 @@ class Chart:
     spec: dict[str, Any]
     title: str
     description: str
+    vega: dict[str, Any] | None = None  # ``spec`` compiled to Vega, when a template made it
 
 
 def number(value: float | None) -> str:
@@ -101,6 +104,18 @@ class Datasets:
         spec: dict[str, Any] = chart.to_dict(validate=False)
         spec["datasets"] = self._rows
         return spec
+
+
+def named(blank: Blank) -> Any:
+    """The named data set whose rows fill ``blank``."""
+    return alt.NamedData(name=blank.name)
+
+
+def template(chart: Any, blanks: list[Blank]) -> Template:
+    """A template of ``chart``, whose layers name the data sets of ``blanks``."""
+    spec: dict[str, Any] = chart.to_dict(validate=False)
+    spec["datasets"] = {b.name: b.stand_in for b in blanks if b.rows}
+    return Template(spec, blanks)
 
 
 def layered(layers: list[Any], *, height: int, title: str, subtitle: str, description: str) -> Any:

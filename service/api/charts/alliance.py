@@ -7,7 +7,6 @@ the subtitle says so wherever the chart goes.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,7 @@ from service.api.charts.spec import (
     signed,
     template,
 )
-from service.api.charts.template import Template, rows, span, text
+from service.api.charts.template import Template, rows, shaped, span, text
 from service.app.charts import AllianceChartData
 from service.domain.ruptures import RepairStatus
 
@@ -92,7 +91,7 @@ def alliance_chart(data: AllianceChartData) -> Chart:
     return Chart(spec, title, description, vega)
 
 
-@functools.lru_cache(maxsize=32)
+@shaped
 def _template(shape: _Shape) -> Template:
     """The layers of every alliance chart of this shape, built once."""
     low, high = shape.scale

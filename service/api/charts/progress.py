@@ -8,7 +8,6 @@ threshold) through the progress use case, so the chart and ``/progress`` never d
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +31,7 @@ from service.api.charts.spec import (
     x_at,
     y_at,
 )
-from service.api.charts.template import Template, rows, span, text
+from service.api.charts.template import Template, rows, shaped, span, text
 from service.app.charts import ProgressChartData
 from service.domain.instruments.model import Direction
 from service.domain.progress import Classification, ReliableChangeLabel
@@ -126,7 +125,7 @@ def progress_chart(data: ProgressChartData) -> Chart:
     return Chart(spec, title, description, vega)
 
 
-@functools.lru_cache(maxsize=128)
+@shaped
 def _template(shape: _Shape) -> Template:
     """The layers of every progress chart of this shape, built once."""
     low, high = shape.scale

@@ -19,10 +19,11 @@ compares them with the filled Vega.
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import vl_convert
@@ -30,6 +31,8 @@ import vl_convert
 Path = tuple[str | int, ...]
 
 _SERIAL = itertools.count(1)
+S = TypeVar("S", bound=Hashable)
+_FORGETS: list[Callable[[], None]] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,20 @@ class Template:
         vega: dict[str, Any] = orjson.loads(self._vega)
         _put(vega, self._vega_paths, values)
         return spec, vega
+
+
+def shaped(build: Callable[[S], Template]) -> Callable[[S], Template]:
+    """``build`` remembered per shape (a frozen dataclass of what the layers depend on), for
+    the last 128 shapes: a shape is an instrument and a kind of series, so few are in use."""
+    remembered = functools.lru_cache(maxsize=128)(build)
+    _FORGETS.append(remembered.cache_clear)
+    return remembered
+
+
+def forget_templates() -> None:
+    """Forget every template (bench/charts.py times the first drawing of a shape)."""
+    for forget in _FORGETS:
+        forget()
 
 
 def _located(document: Any, blanks: Sequence[Blank]) -> dict[str, list[Path]] | None:

@@ -143,15 +143,6 @@ def _template(shape: _Shape) -> Template:
     return template(chart, blanks)
 
 
-def alliance_parts(data: AllianceChartData) -> tuple[object, ...]:
-    """Everything the chart shows depends on (service.api.charts.cache)."""
-    v = data.concordance
-    return (
-        "alliance", v.client_form.id, v.client_form.version, v.therapist_form.version,
-        v.dyad_id, v.rule, v.sessions, v.summary, data.client, data.therapist, data.ruptures,
-    )  # fmt: skip
-
-
 def _who(client: str, therapist: str) -> dict[str, str]:
     return {"client": f"Client ({client})", "therapist": f"Therapist ({therapist})"}
 

@@ -214,13 +214,6 @@ def _template(shape: _Shape) -> Template:
     return template(chart, blanks)
 
 
-def progress_parts(data: ProgressChartData) -> tuple[object, ...]:
-    """Everything the chart shows depends on (service.api.charts.cache)."""
-    d, view = data.definition, data.view
-    alerts = [(a.id, a.kind, a.evidence.get("session")) for a in data.alerts]
-    return ("progress", d.id, d.version, view.dyad_id, view.population, view.progress, alerts)
-
-
 def _sessions(points: Any) -> list[float]:
     sessions = [p.session for p in points] or [1]
     return [min(sessions) - 0.5, max(sessions) + 0.5]

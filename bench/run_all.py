@@ -11,11 +11,14 @@
    their REST equivalents.
 6. ``graphql_cost.py``: /healthz latency beside the most expensive GraphQL document the
    limits admit, running in a loop, and alone.
+7. ``charts.py``: a 100-session dyad's charts drawn afresh and from the drawing cache, beside
+   the progress JSON they are drawn from (target: at most 50 ms per SVG drawn afresh).
 
 Figures are printed, never asserted; the targets are reported as met or not met.
 
 Run: ``.venv/bin/python bench/run_all.py [--quick] [--only NAME[,NAME...]]`` where the names
-are scorer, endpoint, store, insights, graphql, cost. ``--backends sqlite`` skips PostgreSQL.
+are scorer, endpoint, store, insights, graphql, cost, charts. ``--backends sqlite`` skips
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import time
 from dataclasses import replace
 
 import backends
+import charts
 import graphql_cost
 import graphql_endpoint
 import insights
@@ -33,7 +37,7 @@ import score_endpoint
 import scorer
 import store_endpoint
 
-NAMES = ("scorer", "endpoint", "store", "insights", "graphql", "cost")
+NAMES = ("scorer", "endpoint", "store", "insights", "graphql", "cost", "charts")
 
 
 def _args() -> argparse.Namespace:
@@ -82,6 +86,12 @@ def graphql_settings(quick: bool) -> graphql_endpoint.GraphqlSettings:
     if quick:
         return graphql_endpoint.GraphqlSettings(duration=3, warmup=1, rounds=1)
     return graphql_endpoint.GraphqlSettings()
+
+
+def charts_settings(quick: bool) -> charts.ChartSettings:
+    if quick:
+        return charts.ChartSettings(seconds=0.5)
+    return charts.ChartSettings()
 
 
 def scorer_summary(results: list[scorer.InstrumentFigures]) -> list[str]:
@@ -138,6 +148,10 @@ def main() -> int:
         print("\n/healthz beside the heaviest admitted GraphQL document (graphql_cost.py)")
         duration = 3.0 if args.quick else 10.0
         summary += ["  graphql cost:", *graphql_cost.run(args.backends, duration)]
+    if "charts" in args.only:
+        sc = charts_settings(args.quick)
+        print(f"\nCharts of a {sc.sessions}-session dyad, in-process (charts.py)", flush=True)
+        summary += ["  charts:", *charts.summary(charts.run(sc))]
     print(f"\nSummary ({time.monotonic() - started:.0f} s{', quick' if args.quick else ''}):")
     print("\n".join(summary))
     return 0

@@ -13,6 +13,7 @@ import asyncio
 import gc
 import logging
 import sys
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from fastapi import FastAPI
 from service import __version__
 from service.api import metrics
 from service.api.body_limit import BodyLimit
+from service.api.charts.render import warm_up as warm_up_charts
 from service.api.docs import add_docs
 from service.api.fhir import routes as fhir
 from service.api.graphql.operation_loop import OperationLoop
@@ -79,6 +81,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # GraphQL operations run in a thread of their own (graphql/operation_loop.py): the
         # event loop waits at most this long for the interpreter when it has work to do.
         sys.setswitchinterval(SWITCH_INTERVAL)
+        # vl-convert's first drawing in a process costs about 0.6 s: pay it now, beside the
+        # first requests rather than in the first chart's (service/api/charts/render.py).
+        threading.Thread(target=warm_up_charts, name="chart-warm-up", daemon=True).start()
         # The webhook delivery worker: only where an operator allowed a receiving host.
         stop = asyncio.Event()
         sending = (

@@ -8,6 +8,7 @@ the adapter (service.api.charts); this module returns typed values only.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 
@@ -99,8 +100,12 @@ class ChartData:
     ) -> AllianceChartData:
         concordance = await self._insights.concordance(principal, dyad_id, instrument)
         client, therapist = concordance.client_form, concordance.therapist_form
-        mine = await self._insights.progress(principal, dyad_id, client.id)
-        theirs = await self._insights.progress(principal, dyad_id, therapist.id)
+        # The dyad and the pair are known good now: read both series at once (on SQLite, on
+        # two reader connections, their audit events written together).
+        mine, theirs = await asyncio.gather(
+            self._insights.progress(principal, dyad_id, client.id),
+            self._insights.progress(principal, dyad_id, therapist.id),
+        )
         rule = self._rules.alerting(client)[0].rupture
         series = [
             Observation(p.administration_id, p.session, p.completed_at, p.total)

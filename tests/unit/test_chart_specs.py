@@ -11,10 +11,11 @@ import jsonschema
 import pytest
 from altair.vegalite.v6.schema.core import load_schema
 
-from service.api.charts.alliance import alliance_chart, alliance_parts
-from service.api.charts.cache import DrawingCache, key
+from service.api.charts.alliance import alliance_chart
+from service.api.charts.cache import DrawingCache, chart_key
 from service.api.charts.calibration import calibration_chart
-from service.api.charts.progress import progress_chart, progress_parts
+from service.api.charts.progress import progress_chart
+from service.api.charts.spec import Chart
 from service.app.charts import AllianceChartData, CalibrationChartData, ProgressChartData
 from service.app.insights import Calibration, ConcordanceView, ProgressView
 from service.app.rules import ClinicalRules
@@ -103,23 +104,21 @@ def test_the_alliance_chart_finds_the_rupture_and_its_repair() -> None:
     )
 
 
-def test_the_cache_redraws_only_when_the_data_change() -> None:
+def test_the_cache_redraws_only_when_the_drawing_changes() -> None:
     cache = DrawingCache(size=2)
     drawn: list[str] = []
 
-    def draw(data: ProgressChartData) -> str:
+    def draw(chart: Chart) -> str:
         drawn.append("x")
-        return progress_chart(data).title
+        return chart.title
 
-    first = progress_data([21, 15, 9])
-    changed = progress_data([21, 15, 8])
-    for data in (first, first, changed, first):
-        cache.drawn(key(TENANT, "svg", *progress_parts(data)), lambda data=data: draw(data))
-    assert len(drawn) == 2  # the first data once, the changed data once
-    assert key(TENANT, "svg", *progress_parts(first)) != key(
-        uuid.uuid4(), "svg", *progress_parts(first)
-    )
-    assert key(TENANT, "svg", *progress_parts(first)) != key(TENANT, "png", *progress_parts(first))
+    first = progress_chart(progress_data([21, 15, 9]))
+    changed = progress_chart(progress_data([21, 15, 8]))
+    for chart in (first, first, changed, first):
+        cache.drawn(chart_key(TENANT, "svg", chart), lambda chart=chart: draw(chart))
+    assert len(drawn) == 2  # the first chart once, the changed one once
+    assert chart_key(TENANT, "svg", first) != chart_key(uuid.uuid4(), "svg", first)
+    assert chart_key(TENANT, "svg", first) != chart_key(TENANT, "png", first)
 
 
 def test_the_cache_keeps_a_bounded_number_of_drawings() -> None:
@@ -131,10 +130,10 @@ def test_the_cache_keeps_a_bounded_number_of_drawings() -> None:
     assert cache.drawn("0", lambda: "redrawn") == "redrawn"
 
 
-def test_alliance_parts_change_with_the_therapist_series() -> None:
-    a = alliance_parts(alliance_data(CLIENT, THERAPIST))
-    b = alliance_parts(alliance_data(CLIENT, [*THERAPIST[:-1], 30]))
-    assert key(TENANT, "svg", *a) != key(TENANT, "svg", *b)
+def test_the_alliance_key_changes_with_the_therapist_series() -> None:
+    a = alliance_chart(alliance_data(CLIENT, THERAPIST))
+    b = alliance_chart(alliance_data(CLIENT, [*THERAPIST[:-1], 30]))
+    assert chart_key(TENANT, "svg", a) != chart_key(TENANT, "svg", b)
 
 
 def test_view_link_tokens_never_reach_the_access_log() -> None:

@@ -7,6 +7,7 @@ the subtitle says so wherever the chart goes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
@@ -14,17 +15,18 @@ import altair as alt
 from service.api.charts.spec import (
     BLUE,
     BLUISH_GREEN,
-    CONFIG,
     HEIGHT,
     ORANGE,
     REDDISH_PURPLE,
     VERMILLION,
-    WIDTH,
     Chart,
-    Datasets,
+    layered,
+    named,
     number,
     signed,
+    template,
 )
+from service.api.charts.template import Template, rows, shaped, span, text
 from service.app.charts import AllianceChartData
 from service.domain.ruptures import RepairStatus
 
@@ -32,37 +34,32 @@ DISCORDANT, RUPTURE, REPAIR = "Discordant session", "Rupture (client)", "Repair 
 CAVEAT = "Discordance is descriptive: it is not a validated predictor of outcome."
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What the layers depend on; the rest is in the blanks (service.api.charts.template)."""
+
+    client: str  # the forms' short names
+    therapist: str
+    scale: tuple[float, float]
+    discordant: bool
+    marks: bool
+
+
+TITLE, DESCRIPTION, SESSIONS = text("title"), text("description"), span("sessions")
+SERIES, DISCORDANCE, MARKS = rows("series"), rows("discordant"), rows("ruptures")
+
+
 def alliance_chart(data: AllianceChartData) -> Chart:
-    datasets = Datasets()
     view = data.concordance
     client, therapist = view.client_form, view.therapist_form
-    low, high = client.scale_range(client.total)
-    who = {
-        "client": f"Client ({client.short_name})",
-        "therapist": f"Therapist ({therapist.short_name})",
-    }
-    rows: list[dict[str, Any]] = [
+    who = _who(client.short_name, therapist.short_name)
+    series: list[dict[str, Any]] = [
         {"session": p.session, "total": p.total, "who": who[side]}
         for side, points in (("client", data.client), ("therapist", data.therapist))
         for p in points
         if p.total is not None
     ]
-    sessions: list[int] = [r["session"] for r in rows] or [1]
-    x = alt.X(
-        "session:Q", title="Session",
-        scale=alt.Scale(domain=[min(sessions) - 0.5, max(sessions) + 0.5], nice=False),
-        axis=alt.Axis(tickMinStep=1, format="d"),
-    )  # fmt: skip
-    y = alt.Y("total:Q", title=f"{client.short_name} total", scale=alt.Scale(domain=[low, high]))
-    lines = alt.Chart(datasets.add(rows))
-    series_colour = alt.Color(
-        "who:N", title=None,
-        scale=alt.Scale(domain=list(who.values()), range=[BLUE, ORANGE]),
-    )  # fmt: skip
-    series_shape = alt.Shape(
-        "who:N", title=None, scale=alt.Scale(domain=list(who.values()), range=["circle", "square"])
-    )
-    layers: list[Any] = []
+    sessions: list[int] = [r["session"] for r in series] or [1]
     discordant = [
         {"session": p.session, "marker": DISCORDANT} for p in view.sessions if p.discordant
     ]
@@ -77,14 +74,53 @@ def alliance_chart(data: AllianceChartData) -> Chart:
             if r.status is RepairStatus.REPAIRED and r.repaired_at_session is not None
         ),
     ]  # fmt: skip
-    marker_domain = [DISCORDANT, RUPTURE, REPAIR]
+    title, description = _words(data, discordant)
+    values: dict[str, Any] = {
+        TITLE.name: title, DESCRIPTION.name: description,
+        SESSIONS.name: [min(sessions) - 0.5, max(sessions) + 0.5], SERIES.name: series,
+    }  # fmt: skip
+    if discordant:
+        values[DISCORDANCE.name] = discordant
+    if marks:
+        values[MARKS.name] = marks
+    shape = _Shape(
+        client.short_name, therapist.short_name, client.scale_range(client.total),
+        bool(discordant), bool(marks),
+    )  # fmt: skip
+    spec, vega = _template(shape).filled(values)
+    return Chart(spec, title, description, vega)
+
+
+@shaped
+def _template(shape: _Shape) -> Template:
+    """The layers of every alliance chart of this shape, built once."""
+    low, high = shape.scale
+    who = list(_who(shape.client, shape.therapist).values())
+    x = alt.X(
+        "session:Q", title="Session",
+        scale=alt.Scale(domain=SESSIONS.stand_in, nice=False),
+        axis=alt.Axis(tickMinStep=1, format="d"),
+    )  # fmt: skip
+    y = alt.Y("total:Q", title=f"{shape.client} total", scale=alt.Scale(domain=[low, high]))
+    lines = alt.Chart(named(SERIES))
+    series_colour = alt.Color(
+        "who:N", title=None, scale=alt.Scale(domain=who, range=[BLUE, ORANGE])
+    )
+    series_shape = alt.Shape(
+        "who:N", title=None, scale=alt.Scale(domain=who, range=["circle", "square"])
+    )
     marker_colour = alt.Stroke(
         "marker:N", title=None,
-        scale=alt.Scale(domain=marker_domain, range=[VERMILLION, REDDISH_PURPLE, BLUISH_GREEN]),
+        scale=alt.Scale(
+            domain=[DISCORDANT, RUPTURE, REPAIR], range=[VERMILLION, REDDISH_PURPLE, BLUISH_GREEN]
+        ),
     )  # fmt: skip
-    if discordant:
+    layers: list[Any] = []
+    blanks = [TITLE, DESCRIPTION, SESSIONS, SERIES]
+    if shape.discordant:
+        blanks.append(DISCORDANCE)
         layers.append(
-            alt.Chart(datasets.add(discordant))
+            alt.Chart(named(DISCORDANCE))
             .mark_rule(strokeDash=[4, 3], strokeWidth=2, opacity=0.8)
             .encode(x=x, stroke=marker_colour)
         )  # fmt: skip
@@ -93,27 +129,22 @@ def alliance_chart(data: AllianceChartData) -> Chart:
         lines.mark_point(filled=True, size=60, opacity=1)
         .encode(x=x, y=y, color=series_colour, shape=series_shape)
     )  # fmt: skip
-    if marks:
+    if shape.marks:
+        blanks.append(MARKS)
         layers.append(
-            alt.Chart(datasets.add(marks))
+            alt.Chart(named(MARKS))
             .mark_point(size=320, strokeWidth=2.5, filled=False, shape="diamond")
             .encode(x=x, y=y, stroke=marker_colour)
         )  # fmt: skip
-    title, description = _words(data, discordant)
-    chart = alt.layer(*layers).properties(
-        width=WIDTH, height=HEIGHT, title=alt.Title(title, subtitle=CAVEAT),
-        description=description,
-    ).configure(**CONFIG)  # fmt: skip
-    return Chart(datasets.specification(chart), title, description)
-
-
-def alliance_parts(data: AllianceChartData) -> tuple[object, ...]:
-    """Everything the chart shows depends on (service.api.charts.cache)."""
-    v = data.concordance
-    return (
-        "alliance", v.client_form.id, v.client_form.version, v.therapist_form.version,
-        v.dyad_id, v.rule, v.sessions, v.summary, data.client, data.therapist, data.ruptures,
+    chart = layered(
+        layers, height=HEIGHT, title=TITLE.stand_in, subtitle=CAVEAT,
+        description=DESCRIPTION.stand_in,
     )  # fmt: skip
+    return template(chart, blanks)
+
+
+def _who(client: str, therapist: str) -> dict[str, str]:
+    return {"client": f"Client ({client})", "therapist": f"Therapist ({therapist})"}
 
 
 def _client_total(data: AllianceChartData, session: int | None) -> float | None:

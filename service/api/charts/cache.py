@@ -1,13 +1,14 @@
 """Drawn charts, remembered by what they draw.
 
-Drawing a 100-session chart costs tens of milliseconds of CPU (altair builds the
-specification, vl-convert compiles and renders it: bench/charts.py), while reading its data
-costs a few. A chart changes only when its data do, and clinicians and EHRs reload the same
-charts, so each process keeps the last ``SIZE`` drawings keyed by a digest of the data
-drawn (and the format). The key is computed after the use case has checked the caller's
-scope and tenancy, so the cache never answers a request the use case would refuse; the
-key includes the tenant anyway. Losing the cache (a restart, another process) only costs a
-redraw: nothing depends on it being shared.
+Drawing a 100-session chart costs tens of milliseconds of CPU (vl-convert lays it out and
+renders it: bench/charts.py), while reading its data costs a few. A chart changes only
+when its data do, and clinicians and EHRs reload the same charts, so each process keeps
+the last ``SIZE`` drawings keyed by a digest of what is drawn (and the format): the
+specification of a chart filled from its template, the data of any other. The key is
+computed after the use case has checked the caller's scope and tenancy, so the cache never
+answers a request the use case would refuse; the key includes the tenant anyway. Losing
+the cache (a restart, another process) only costs a redraw: nothing depends on it being
+shared.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
+
+import orjson
+
+from service.api.charts.spec import Chart
 
 SIZE = 256
 
@@ -57,12 +62,19 @@ class DrawingCache:
 
 def key(tenant_id: uuid.UUID, form: str, *parts: object) -> str:
     """A digest of what a drawing depends on: the tenant, the format and the data's repr
-    (frozen dataclasses: every value the chart shows is in it)."""
+    (frozen dataclasses: every value the chart shows is in it), or bytes as they are."""
     digest = hashlib.sha256(f"{tenant_id}|{form}".encode())
     for part in parts:
         digest.update(b"|")
-        digest.update(repr(part).encode())
+        digest.update(part if isinstance(part, bytes) else repr(part).encode())
     return digest.hexdigest()
+
+
+def chart_key(tenant_id: uuid.UUID, form: str, chart: Chart) -> str:
+    """The key of a chart filled from its template (service.api.charts.template): its
+    specification holds everything drawn, and costs less to make and digest than the
+    data's repr."""
+    return key(tenant_id, form, orjson.dumps(chart.spec))
 
 
 DRAWINGS = DrawingCache()

@@ -14,12 +14,11 @@ import altair as alt
 from service.api.charts.spec import (
     BLACK,
     BLUE,
-    CONFIG,
     GREY,
     VERMILLION,
-    WIDTH,
     Chart,
     Datasets,
+    layered,
     number,
     signed,
 )
@@ -73,11 +72,7 @@ def calibration_chart(data: CalibrationChartData) -> Chart:
     ]
     title, description = _words(data, rows)
     height = max(60, 28 * len(rows))
-    chart = alt.layer(*layers).properties(
-        width=WIDTH, height=height,
-        title=alt.Title(title, subtitle=CAVEAT),
-        description=description,
-    ).configure(**CONFIG)  # fmt: skip
+    chart = layered(layers, height=height, title=title, subtitle=CAVEAT, description=description)
     return Chart(datasets.specification(chart), title, description)
 
 

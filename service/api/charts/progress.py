@@ -8,6 +8,7 @@ threshold) through the progress use case, so the chart and ``/progress`` never d
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
@@ -17,18 +18,20 @@ from service.api.charts.spec import (
     BLACK,
     BLUE,
     BLUISH_GREEN,
-    CONFIG,
     GREY,
     HEIGHT,
     REDDISH_PURPLE,
     VERMILLION,
     WIDTH,
     Chart,
-    Datasets,
+    layered,
+    named,
     number,
+    template,
     x_at,
     y_at,
 )
+from service.api.charts.template import Template, rows, shaped, span, text
 from service.app.charts import ProgressChartData
 from service.domain.instruments.model import Direction
 from service.domain.progress import Classification, ReliableChangeLabel
@@ -53,128 +56,162 @@ _SUMMARY = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What the layers depend on; the rest is in the blanks (service.api.charts.template)."""
+
+    short_name: str
+    scale: tuple[float, float]
+    worse_higher: bool
+    bands: tuple[str, ...]  # the severity bands' labels, lowest first; () for none
+    reliable_band: bool
+    cutoff: bool
+    alerts: bool
+
+
+TITLE, DESCRIPTION, SESSIONS = text("title"), text("description"), span("sessions")
+BANDS, RELIABLE, CUTOFF = rows("bands"), rows("reliable-change"), rows("cut-off")
+POINTS, ALERTS = rows("points"), rows("alerts")
+SUBTITLE = (
+    "Shaded: severity bands. Dashed line: clinical cut-off. Grey band: change from the "
+    "first session too small to be reliable."
+)
+
+
 def progress_chart(data: ProgressChartData) -> Chart:
-    datasets = Datasets()
     definition, progress = data.definition, data.view.progress
     low, high = definition.scale_range(definition.total)
     scored = [p for p in progress.points if p.total is not None]
-    worse_higher = definition.direction is Direction.HIGHER_IS_WORSE
-    improved_shape, worse_shape = (
-        ("triangle-down", "triangle-up") if worse_higher else ("triangle-up", "triangle-down")
-    )
-    marker_domain = [IMPROVED, DETERIORATED, NO_CHANGE, NOT_JUDGED, ALERT]
-    marker_colours = [BLUISH_GREEN, VERMILLION, BLUE, GREY, REDDISH_PURPLE]
-    marker_shapes = [improved_shape, worse_shape, "circle", "square", "diamond"]
-    x = alt.X(
-        "session:Q", title="Session",
-        scale=alt.Scale(domain=_sessions(progress.points), nice=False),
-        axis=alt.Axis(tickMinStep=1, format="d"),
-    )  # fmt: skip
-    y_scale = alt.Scale(domain=[low, high], nice=False)
-    layers: list[Any] = []
+    values: dict[str, Any] = {SESSIONS.name: _sessions(progress.points)}
     bands = definition.total.bands
     if bands is not None:
-        rows: list[dict[str, Any]] = [
-            {"band": b.label, "from": b.min,
-             "to": bands.bands[i + 1].min if i + 1 < len(bands.bands) else high,
-             "middle": (b.min + (bands.bands[i + 1].min if i + 1 < len(bands.bands) else high)) / 2}
-            for i, b in enumerate(bands.bands)
-        ]  # fmt: skip
-        tints = list(BAND_TINTS[: len(rows)])
-        band_data = datasets.add(rows)
-        layers.append(
-            alt.Chart(band_data).mark_rect(opacity=0.9).encode(
-                y=alt.Y("from:Q", scale=y_scale, title=f"{definition.short_name} total"),
-                y2=alt.Y2("to:Q"),
-                fill=alt.Fill(
-                    "band:N", scale=alt.Scale(domain=[r["band"] for r in rows],
-                                              range=tints if worse_higher else tints[::-1]),
-                    legend=None,
-                ),
-            )
-        )  # fmt: skip
-        layers.append(
-            alt.Chart(band_data).mark_text(align="right", dx=-4, fontSize=11, color="#333")
-            .encode(
-                y=alt.Y("middle:Q", scale=y_scale), x=x_at(WIDTH), text=alt.Text("band:N")
-            )
-        )  # fmt: skip
+        edges = [b.min for b in bands.bands[1:]] + [high]
+        values[BANDS.name] = [
+            {"band": b.label, "from": b.min, "to": top, "middle": (b.min + top) / 2}
+            for b, top in zip(bands.bands, edges, strict=True)
+        ]
     rc = progress.reliable_change
     if rc is not None and scored:
         base = scored[0].total
         assert base is not None
-        band = {"from": max(low, base - rc.minimum_change),
-                "to": min(high, base + rc.minimum_change)}  # fmt: skip
-        layers.append(
-            alt.Chart(datasets.add([band]))
-            .mark_rect(color=GREY, opacity=0.25, stroke=BLACK, strokeOpacity=0.6, strokeDash=[2, 3])
-            .encode(y=alt.Y("from:Q", scale=y_scale), y2=alt.Y2("to:Q"))
-        )
+        values[RELIABLE.name] = [
+            {"from": max(low, base - rc.minimum_change), "to": min(high, base + rc.minimum_change)}
+        ]
     cutoff = progress.cutoff
     if cutoff is not None:
-        text = (
+        label = (
             f"Clinical cut-off ({data.view.population}): {cutoff.comparison} {number(cutoff.value)}"
         )
-        layers.append(
-            alt.Chart(datasets.add([{"value": cutoff.value, "label": text}]))
-            .mark_rule(color=BLACK, strokeDash=[6, 4], strokeWidth=1.5)
-            .encode(y=alt.Y("value:Q", scale=y_scale))
-        )  # fmt: skip
-        layers.append(
-            alt.Chart(datasets.add([{"value": cutoff.value, "label": text}]))
-            .mark_text(align="left", dx=4, dy=-7, fontSize=11, color=BLACK)
-            .encode(y=alt.Y("value:Q", scale=y_scale), x=x_at(0), text=alt.Text("label:N"))
-        )  # fmt: skip
-    marker = alt.Color(
-        "marker:N", title=None, scale=alt.Scale(domain=marker_domain, range=marker_colours)
-    )
-    shape = alt.Shape(
-        "marker:N", title=None, scale=alt.Scale(domain=marker_domain, range=marker_shapes)
-    )
-    points = [
+        values[CUTOFF.name] = [{"value": cutoff.value, "label": label}]
+    values[POINTS.name] = [
         {"session": p.session, "total": p.total, "marker": _LABELS[p.reliable_change]}
         for p in scored
     ]
-    line = alt.Chart(datasets.add(points))
-    layers.append(
-        line.mark_line(color=BLACK, strokeWidth=1.5).encode(x=x, y=alt.Y("total:Q", scale=y_scale))
-    )
-    layers.append(
-        line.mark_point(filled=True, size=70, opacity=1, stroke="white", strokeWidth=0.5)
-        .encode(x=x, y=alt.Y("total:Q", scale=y_scale), color=marker, shape=shape)
-    )  # fmt: skip
     alerts = [
         {"session": a.evidence["session"], "marker": ALERT, "kind": a.kind.value}
         for a in data.alerts
         if isinstance(a.evidence.get("session"), int)
     ]
     if alerts:
-        flagged = alt.Chart(datasets.add(alerts))
+        values[ALERTS.name] = alerts
+    title, description = _words(data, scored, alerts)
+    values |= {TITLE.name: title, DESCRIPTION.name: description}
+    shape = _Shape(
+        definition.short_name, (low, high), definition.direction is Direction.HIGHER_IS_WORSE,
+        tuple(row["band"] for row in values.get(BANDS.name, ())), RELIABLE.name in values,
+        CUTOFF.name in values, ALERTS.name in values,
+    )  # fmt: skip
+    spec, vega = _template(shape).filled(values)
+    return Chart(spec, title, description, vega)
+
+
+@shaped
+def _template(shape: _Shape) -> Template:
+    """The layers of every progress chart of this shape, built once."""
+    low, high = shape.scale
+    improved_shape, worse_shape = (
+        ("triangle-down", "triangle-up") if shape.worse_higher else ("triangle-up", "triangle-down")
+    )
+    marker_domain = [IMPROVED, DETERIORATED, NO_CHANGE, NOT_JUDGED, ALERT]
+    marker_colours = [BLUISH_GREEN, VERMILLION, BLUE, GREY, REDDISH_PURPLE]
+    marker_shapes = [improved_shape, worse_shape, "circle", "square", "diamond"]
+    x = alt.X(
+        "session:Q", title="Session",
+        scale=alt.Scale(domain=SESSIONS.stand_in, nice=False),
+        axis=alt.Axis(tickMinStep=1, format="d"),
+    )  # fmt: skip
+    y_scale = alt.Scale(domain=[low, high], nice=False)
+    layers: list[Any] = []
+    blanks = [TITLE, DESCRIPTION, SESSIONS, POINTS]
+    if shape.bands:
+        blanks.append(BANDS)
+        tints = list(BAND_TINTS[: len(shape.bands)])
+        layers.append(
+            alt.Chart(named(BANDS)).mark_rect(opacity=0.9).encode(
+                y=alt.Y("from:Q", scale=y_scale, title=f"{shape.short_name} total"),
+                y2=alt.Y2("to:Q"),
+                fill=alt.Fill(
+                    "band:N", scale=alt.Scale(domain=list(shape.bands),
+                                              range=tints if shape.worse_higher else tints[::-1]),
+                    legend=None,
+                ),
+            )
+        )  # fmt: skip
+        layers.append(
+            alt.Chart(named(BANDS)).mark_text(align="right", dx=-4, fontSize=11, color="#333")
+            .encode(
+                y=alt.Y("middle:Q", scale=y_scale), x=x_at(WIDTH), text=alt.Text("band:N")
+            )
+        )  # fmt: skip
+    if shape.reliable_band:
+        blanks.append(RELIABLE)
+        layers.append(
+            alt.Chart(named(RELIABLE))
+            .mark_rect(color=GREY, opacity=0.25, stroke=BLACK, strokeOpacity=0.6, strokeDash=[2, 3])
+            .encode(y=alt.Y("from:Q", scale=y_scale), y2=alt.Y2("to:Q"))
+        )
+    if shape.cutoff:
+        blanks.append(CUTOFF)
+        layers.append(
+            alt.Chart(named(CUTOFF))
+            .mark_rule(color=BLACK, strokeDash=[6, 4], strokeWidth=1.5)
+            .encode(y=alt.Y("value:Q", scale=y_scale))
+        )  # fmt: skip
+        layers.append(
+            alt.Chart(named(CUTOFF))
+            .mark_text(align="left", dx=4, dy=-7, fontSize=11, color=BLACK)
+            .encode(y=alt.Y("value:Q", scale=y_scale), x=x_at(0), text=alt.Text("label:N"))
+        )  # fmt: skip
+    marker = alt.Color(
+        "marker:N", title=None, scale=alt.Scale(domain=marker_domain, range=marker_colours)
+    )
+    marker_shape = alt.Shape(
+        "marker:N", title=None, scale=alt.Scale(domain=marker_domain, range=marker_shapes)
+    )
+    line = alt.Chart(named(POINTS))
+    layers.append(
+        line.mark_line(color=BLACK, strokeWidth=1.5).encode(x=x, y=alt.Y("total:Q", scale=y_scale))
+    )
+    layers.append(
+        line.mark_point(filled=True, size=70, opacity=1, stroke="white", strokeWidth=0.5)
+        .encode(x=x, y=alt.Y("total:Q", scale=y_scale), color=marker, shape=marker_shape)
+    )  # fmt: skip
+    if shape.alerts:
+        blanks.append(ALERTS)
+        flagged = alt.Chart(named(ALERTS))
         layers.append(
             flagged.mark_point(filled=True, size=110, opacity=1)
-            .encode(x=x, y=y_at(10), color=marker, shape=shape)
+            .encode(x=x, y=y_at(10), color=marker, shape=marker_shape)
         )  # fmt: skip
         layers.append(
             flagged.mark_text(dy=-12, fontSize=10, color=BLACK)
             .encode(x=x, y=y_at(10), text=alt.Text("kind:N"))
         )  # fmt: skip
-    title, description = _words(data, scored, alerts)
-    subtitle = (
-        "Shaded: severity bands. Dashed line: clinical cut-off. Grey band: change from the "
-        "first session too small to be reliable."
-    )
-    chart = alt.layer(*layers).properties(
-        width=WIDTH, height=HEIGHT, title=alt.Title(title, subtitle=subtitle),
-        description=description,
-    ).configure(**CONFIG)  # fmt: skip
-    return Chart(datasets.specification(chart), title, description)
-
-
-def progress_parts(data: ProgressChartData) -> tuple[object, ...]:
-    """Everything the chart shows depends on (service.api.charts.cache)."""
-    d, view = data.definition, data.view
-    alerts = [(a.id, a.kind, a.evidence.get("session")) for a in data.alerts]
-    return ("progress", d.id, d.version, view.dyad_id, view.population, view.progress, alerts)
+    chart = layered(
+        layers, height=HEIGHT, title=TITLE.stand_in, subtitle=SUBTITLE,
+        description=DESCRIPTION.stand_in,
+    )  # fmt: skip
+    return template(chart, blanks)
 
 
 def _sessions(points: Any) -> list[float]:

@@ -8,6 +8,8 @@ from typing import Any
 import altair as alt
 from altair.utils.schemapi import disable_debug_mode
 
+from service.api.charts.template import Blank, Template
+
 # Altair validates every object against the Vega-Lite schema as it is built, which costs
 # more than the rest of the chart; the builders' output is validated by the tests instead
 # (tests/unit/test_chart_specs.py).
@@ -29,17 +31,30 @@ BAND_TINTS = ("#fbfdff", "#eef5fb", "#e0ecf7", "#cfe1f2", "#bcd6ec", "#a6c9e4")
 
 WIDTH = 640
 HEIGHT = 300
-FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
+# Liberation Sans first: vl-convert bundles it and keeps it in memory, so measuring a text
+# costs microseconds; a font it finds on the host (DejaVu Sans, say) is opened and mapped
+# again for every glyph it measures, which made measuring the text most of a drawing
+# (docs/charts.md, "Cost"). It has Arial's metrics, so browsers that draw the SVG with Arial
+# or Helvetica lay it out as measured.
+FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 CONFIG: dict[str, Any] = {
     "font": FONT,
     "title": {"fontSize": 15, "subtitleFontSize": 12, "anchor": "start", "subtitleColor": "#333"},
-    "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#222", "titleColor": "#222"},
+    # No label limits: our labels are numbers and fixed phrases that never reach one, and a
+    # limit makes Vega measure every label once more as it draws it.
+    "axis": {
+        "labelFontSize": 12,
+        "titleFontSize": 12,
+        "labelColor": "#222",
+        "titleColor": "#222",
+        "labelLimit": 0,
+    },
     "legend": {
         "labelFontSize": 12,
         "titleFontSize": 12,
         "orient": "bottom",
         "columns": 3,
-        "labelLimit": 320,
+        "labelLimit": 0,
     },
     "view": {"stroke": "#bbb"},
 }
@@ -53,6 +68,7 @@ class Chart:
     spec: dict[str, Any]
     title: str
     description: str
+    vega: dict[str, Any] | None = None  # ``spec`` compiled to Vega, when a template made it
 
 
 def number(value: float | None) -> str:
@@ -88,6 +104,31 @@ class Datasets:
         spec: dict[str, Any] = chart.to_dict(validate=False)
         spec["datasets"] = self._rows
         return spec
+
+
+def named(blank: Blank) -> Any:
+    """The named data set whose rows fill ``blank``."""
+    return alt.NamedData(name=blank.name)
+
+
+def template(chart: Any, blanks: list[Blank]) -> Template:
+    """A template of ``chart``, whose layers name the data sets of ``blanks``."""
+    spec: dict[str, Any] = chart.to_dict(validate=False)
+    spec["datasets"] = {b.name: b.stand_in for b in blanks if b.rows}
+    return Template(spec, blanks)
+
+
+def layered(layers: list[Any], *, height: int, title: str, subtitle: str, description: str) -> Any:
+    """The layers in one panel with the common size, titles and configuration.
+
+    One ``LayerChart`` made with everything at once: altair copies every layer each time a
+    layered chart is made, and ``alt.layer(...).properties(...).configure(...)`` made it
+    three times, which cost half of building the specification.
+    """
+    return alt.LayerChart(
+        layer=layers, width=WIDTH, height=height, title=alt.Title(title, subtitle=subtitle),
+        description=description, config=alt.Config(**CONFIG),
+    )  # fmt: skip
 
 
 def x_at(pixels: float) -> Any:

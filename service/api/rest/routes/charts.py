@@ -16,11 +16,11 @@ import orjson
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from service.api.charts.alliance import alliance_chart, alliance_parts
-from service.api.charts.cache import DRAWINGS
+from service.api.charts.alliance import alliance_chart
+from service.api.charts.cache import DRAWINGS, chart_key
 from service.api.charts.cache import key as cache_key
 from service.api.charts.calibration import calibration_chart
-from service.api.charts.progress import progress_chart, progress_parts
+from service.api.charts.progress import progress_chart
 from service.api.charts.render import to_png, to_svg
 from service.api.charts.spec import Chart
 from service.api.deps import ChartsDep, PrincipalDep
@@ -49,12 +49,19 @@ ClientForm = Annotated[
 async def rendered(
     principal: Principal, extension: str, chart: Callable[[], Chart], *data: object
 ) -> Response:
-    """The chart in ``extension``'s format, drawn in the thread pool unless remembered
-    (service.api.charts.cache: keyed by the data drawn)."""
+    """The chart in ``extension``'s format, made and drawn in the thread pool unless
+    remembered (service.api.charts.cache): keyed by ``data`` when given (a chart altair
+    builds afresh), else by the chart's specification (one filled from its template)."""
     media, _ = FORMATS[extension]
-    draw = DRAWS[extension]
-    key = cache_key(principal.tenant_id, extension, *data)
-    body = await run_in_threadpool(DRAWINGS.drawn, key, lambda: draw(chart()))
+    draw, tenant_id = DRAWS[extension], principal.tenant_id
+
+    def drawn() -> str | bytes:
+        if data:
+            return DRAWINGS.drawn(cache_key(tenant_id, extension, *data), lambda: draw(chart()))
+        made = chart()
+        return DRAWINGS.drawn(chart_key(tenant_id, extension, made), lambda: draw(made))
+
+    body = await run_in_threadpool(drawn)
     return Response(body, media_type=media, headers=NO_STORE)
 
 
@@ -95,9 +102,7 @@ def _progress(extension: str) -> Callable[..., Awaitable[Response]]:
         data = await charts.progress(principal, dyad_id, instrument)
         if not any(p.total is not None for p in data.view.progress.points):
             raise nothing_to_draw(f"the dyad has no scored {data.definition.short_name}")
-        return await rendered(
-            principal, extension, lambda: progress_chart(data), *progress_parts(data)
-        )
+        return await rendered(principal, extension, lambda: progress_chart(data))
 
     return chart
 
@@ -111,9 +116,7 @@ def _alliance(extension: str) -> Callable[..., Awaitable[Response]]:
         if not any(p.total is not None for p in (*data.client, *data.therapist)):
             form = data.concordance.client_form
             raise nothing_to_draw(f"the dyad has no scored {form.short_name} of either side")
-        return await rendered(
-            principal, extension, lambda: alliance_chart(data), *alliance_parts(data)
-        )
+        return await rendered(principal, extension, lambda: alliance_chart(data))
 
     return chart
 

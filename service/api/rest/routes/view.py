@@ -8,6 +8,7 @@ iframe), checked and audited on every use (service.app.view_links).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -15,11 +16,11 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from service.api.charts.alliance import alliance_chart, alliance_parts
-from service.api.charts.cache import DRAWINGS
-from service.api.charts.cache import key as cache_key
-from service.api.charts.progress import progress_chart, progress_parts
+from service.api.charts.alliance import alliance_chart
+from service.api.charts.cache import DRAWINGS, chart_key
+from service.api.charts.progress import progress_chart
 from service.api.charts.render import to_svg
+from service.api.charts.spec import Chart
 from service.api.deps import ChartsDep, ViewLinksDep, scoped, services_of
 from service.api.page.render import STYLESHEET, dyad_page, refused_page, security_headers
 from service.api.rest.problems import ProblemResponses
@@ -92,24 +93,27 @@ async def view_page(
     return Response(html, headers=headers, media_type=HTML)
 
 
+def _drawn(tenant_id: uuid.UUID, chart: Callable[[], Chart], name: str) -> str:
+    """The chart's SVG for the page, unless remembered (service.api.charts.cache)."""
+    made = chart()
+    key = chart_key(tenant_id, f"page-svg-{name}", made)
+    return DRAWINGS.drawn_text(key, lambda: to_svg(made, name))
+
+
 async def _page(viewer: Viewer, charts: ChartData, stylesheet: str) -> str:
     principal, dyad_id = viewer.principal, viewer.dyad_id
     overview = await charts.overview(principal, dyad_id)
     progress_svg = alliance_svg = concordance = None
     if overview.outcome_instrument is not None:
         progress = await charts.progress(principal, dyad_id, overview.outcome_instrument)
-        parts = progress_parts(progress)
         progress_svg = await run_in_threadpool(
-            DRAWINGS.drawn_text, cache_key(principal.tenant_id, "page-svg", *parts),
-            lambda: to_svg(progress_chart(progress), "progress"),
-        )  # fmt: skip
+            _drawn, principal.tenant_id, lambda: progress_chart(progress), "progress"
+        )
     if overview.alliance_instrument is not None:
         alliance = await charts.alliance(principal, dyad_id, overview.alliance_instrument)
-        parts = alliance_parts(alliance)
         alliance_svg = await run_in_threadpool(
-            DRAWINGS.drawn_text, cache_key(principal.tenant_id, "page-svg", *parts),
-            lambda: to_svg(alliance_chart(alliance), "alliance"),
-        )  # fmt: skip
+            _drawn, principal.tenant_id, lambda: alliance_chart(alliance), "alliance"
+        )
         concordance = alliance.concordance
     return dyad_page(
         dyad_id=str(dyad_id), expires_at=viewer.expires_at, stylesheet=stylesheet,

@@ -26,10 +26,12 @@ to the progress JSON's), nothing is asserted; ``summary`` says whether the targe
 vl-convert measures every text it lays out with the font it finds for the charts' family;
 a font file found on the host (Debian's fonts-liberation, which chromium recommends, holds
 one) is read again for every glyph measured, and a drawing costs about twice as much
-(docs/charts.md). The container image has no fonts, so by default (``--fonts bundled``)
-this process hides the host's fonts from vl-convert (``FONTCONFIG_FILE`` naming an empty
-font directory, set before vl-convert reads its fonts) and measures what the image does;
-``--fonts host`` measures with the host's. The header says which font vl-convert finds.
+(docs/charts.md). The service hides the host's fonts from vl-convert (its first conversion
+runs with ``FONTCONFIG_FILE`` naming a configuration without fonts:
+service/api/charts/fonts.py), so by default (``--fonts bundled``) this process measures what
+the service and the container image do; ``--fonts host`` measures with the host's fonts, as
+a service whose operator set ``FONTCONFIG_FILE`` to the host's configuration would. The
+header says which font vl-convert uses.
 
 Run: ``.venv/bin/python bench/charts.py [--sessions 100] [--seconds 3] [--fonts host]``
 """
@@ -113,6 +115,9 @@ async def _timed(call: Callable[[], Awaitable[Any]], seconds: float) -> list[tup
     return samples
 
 
+HOST_FONTS = "/etc/fonts/fonts.conf"  # fontconfig's own configuration on Debian
+
+
 def host_font() -> str:
     """The face fontconfig gives for the charts' first family, or the bundled one."""
     family = FONT.split(",")[0].strip()
@@ -127,7 +132,8 @@ def host_font() -> str:
 
 
 async def measure(s: ChartSettings, echo: bool = True) -> ChartFigures:
-    figures = ChartFigures(s.sessions, host_font())
+    bundled = f"{FONT.split(',')[0].strip()}, bundled by vl-convert (service/api/charts/fonts.py)"
+    figures = ChartFigures(s.sessions, host_font() if s.fonts == "host" else bundled)
     with tempfile.TemporaryDirectory() as tmp:
         async with running_api(f"sqlite:///{tmp}/bench.db") as api:
             client = await api.client_for("bench")
@@ -254,15 +260,16 @@ def summary(f: ChartFigures) -> list[str]:
 
 
 def run(s: ChartSettings, echo: bool = True) -> ChartFigures:
-    with tempfile.TemporaryDirectory() as empty:
-        if s.fonts == "bundled":
-            config = Path(empty) / "fonts.conf"
-            config.write_text(f"<?xml version='1.0'?><fontconfig><dir>{empty}</dir></fontconfig>")
-            os.environ["FONTCONFIG_FILE"] = str(config)
-        try:
-            return asyncio.run(measure(s, echo))
-        finally:
-            os.environ.pop("FONTCONFIG_FILE", None)
+    """One run; the font set-up holds for the process (vl-convert reads fonts once)."""
+    saved = os.environ.get("FONTCONFIG_FILE")
+    if s.fonts == "host":  # as an operator who names the host's configuration would
+        os.environ["FONTCONFIG_FILE"] = HOST_FONTS
+    try:
+        return asyncio.run(measure(s, echo))
+    finally:
+        os.environ.pop("FONTCONFIG_FILE", None)
+        if saved is not None:
+            os.environ["FONTCONFIG_FILE"] = saved
 
 
 async def _afresh(

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 
 import vl_convert
 
+from service.api.charts.fonts import load_fonts
 from service.api.charts.spec import CONFIG, HEIGHT, WIDTH, Chart
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -24,6 +25,7 @@ PNG_SCALE = 2.0  # crisp on high-density screens and in print
 
 def to_svg(chart: Chart, name: str = "chart") -> str:
     """``name`` prefixes the ids of ``<title>`` and ``<desc>``: unique per page."""
+    load_fonts()
     svg = (
         vl_convert.vegalite_to_svg(chart.spec)
         if chart.vega is None
@@ -42,6 +44,7 @@ def to_svg(chart: Chart, name: str = "chart") -> str:
 
 
 def to_png(chart: Chart) -> bytes:
+    load_fonts()
     png: bytes = (
         vl_convert.vegalite_to_png(chart.spec, scale=PNG_SCALE)
         if chart.vega is None
@@ -81,4 +84,5 @@ def warm_up() -> None:
         "width": WIDTH, "height": HEIGHT, "title": {"text": "Warming up", "subtitle": "Charts"},
         "config": CONFIG,
     }  # fmt: skip
+    load_fonts()
     vl_convert.vega_to_svg(vl_convert.vegalite_to_vega(spec))

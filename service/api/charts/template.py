@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 import orjson
 import vl_convert
 
+from service.api.charts.fonts import load_fonts
+
 Path = tuple[str | int, ...]
 
 _SERIAL = itertools.count(1)
@@ -74,6 +76,7 @@ class Template:
         self._spec_paths = _located(spec, self.blanks)
         if self._spec_paths is None:
             raise ValueError("a stand-in of the specification is not a whole value of it")
+        load_fonts()  # before vl-convert's first call of the process (charts/fonts.py)
         vega: dict[str, Any] = vl_convert.vegalite_to_vega(spec)
         self._vega = orjson.dumps(vega)
         self._vega_paths = _located(vega, self.blanks)

@@ -15,7 +15,7 @@ from service.app.alliance_summaries import AllianceSummaries
 from service.app.instruments import InstrumentService
 from service.app.records import NewPractitioner
 from service.domain.progress import Observation, latest_per_session
-from service.domain.records import Administration, Principal
+from service.domain.records import Administration, Dyad, Principal
 from tests.unit.app.conftest import START as T0
 from tests.unit.app.conftest import Clinic, wai
 
@@ -29,12 +29,17 @@ async def _wai(clinic: Clinic, who: Principal, practitioner: uuid.UUID) -> list[
     return [calibration.dyads, calibration.pairs, calibration.bias, calibration.spread]
 
 
+async def _practitioners_dyad(clinic: Clinic) -> tuple[Principal, uuid.UUID, Dyad]:
+    """A caller, a practitioner, and a dyad of that practitioner's."""
+    who = await clinic.principal()
+    practitioner = (await clinic.records.create_practitioner(who, NewPractitioner("t-1"))).id
+    return who, practitioner, await clinic.dyad(who, practitioner=practitioner)
+
+
 async def test_a_retaken_form_replaces_the_sessions_difference_and_a_void_restores_it(
     clinic: Clinic,
 ) -> None:
-    who = await clinic.principal()
-    practitioner = (await clinic.records.create_practitioner(who, NewPractitioner("t-1"))).id
-    dyad = await clinic.dyad(who, practitioner=practitioner)
+    who, practitioner, dyad = await _practitioners_dyad(clinic)
     await clinic.store(who, dyad, "wai-sr", 1, wai(50))
     assert await _wai(clinic, who, practitioner) == [0, 0, None, None]  # not paired yet
     therapist = await clinic.store(who, dyad, "wai-sr-t", 1, wai(40))
@@ -126,9 +131,7 @@ async def _check_against_every_administration(clinic: Clinic, plan: list[object]
 async def test_summaries_are_rebuilt_only_when_built_for_other_pairs_or_when_asked(
     clinic: Clinic,
 ) -> None:
-    who = await clinic.principal()
-    practitioner = (await clinic.records.create_practitioner(who, NewPractitioner("t-1"))).id
-    dyad = await clinic.dyad(who, practitioner=practitioner)
+    who, practitioner, dyad = await _practitioners_dyad(clinic)
     await clinic.store(who, dyad, "wai-sr", 1, wai(50))
     await clinic.store(who, dyad, "wai-sr-t", 1, wai(45))
     summaries = AllianceSummaries(clinic.instruments)

@@ -19,23 +19,13 @@ from datetime import UTC, datetime
 
 from service.app.instruments import InstrumentService
 from service.app.ports import Store, Transact
-from service.domain.calibration import (
-    DyadDifferences,
-    forms_key,
-    session_difference,
-    session_differences,
-)
-from service.domain.instruments.model import Respondent
+from service.domain.calibration import DyadDifferences, forms_key, session_differences
 from service.domain.progress import Observation
 
 
 class AllianceSummaries:
     def __init__(self, instruments: InstrumentService) -> None:
-        self._pairs = {
-            d.id: d.paired_form
-            for d in instruments.list()
-            if d.respondent is Respondent.CLIENT and d.paired_form and d.concordance
-        }
+        self._pairs = instruments.concordance_pairs()
         self._client_of = {form: c for c, t in self._pairs.items() for form in (c, t)}
         self.key = forms_key(self._pairs)
 
@@ -52,7 +42,7 @@ class AllianceSummaries:
         forms: dict[str, list[Observation]] = {client: [], therapist: []}
         for name, rated in store.session_ratings(tenant_id, dyad_id, session, list(forms)):
             forms[name].append(rated.observation)
-        difference = session_difference(forms[client], forms[therapist])
+        difference = session_differences(forms[client], forms[therapist]).get(session)
         store.save_alliance_pair(tenant_id, dyad_id, client, session, difference)
         differences = store.alliance_differences(tenant_id, dyad_id, client)
         store.save_alliance_summary(tenant_id, dyad_id, client, DyadDifferences.of(differences))

@@ -139,11 +139,7 @@ class Insights:
         self, principal: Principal, practitioner_id: uuid.UUID
     ) -> list[Calibration]:
         await require(self._transact, principal, Scope.READ, "calibration.read")
-        forms = [
-            self._pair(d.id)
-            for d in self._instruments.list()
-            if d.respondent is Respondent.CLIENT and d.paired_form and d.concordance
-        ]
+        forms = [self._pair(client) for client in self._instruments.concordance_pairs()]
 
         def work(store: Store) -> list[Calibration]:
             if store.practitioner(principal.tenant_id, practitioner_id) is None:

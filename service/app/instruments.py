@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from service.domain.errors import InstrumentNotFound
 from service.domain.instruments.catalogue import Catalogue
-from service.domain.instruments.model import InstrumentDefinition
+from service.domain.instruments.model import InstrumentDefinition, Respondent
 from service.domain.scoring.result import ScoreResult
 from service.domain.scoring.scorer import Scorer
 
@@ -23,6 +23,16 @@ class InstrumentService:
 
     def get(self, instrument_id: str) -> InstrumentDefinition:
         return self._catalogue.get(instrument_id)
+
+    def concordance_pairs(self) -> dict[str, str]:
+        """Client form id to therapist form id, for every client form that has a paired
+        therapist form and concordance constants (WAI-SR/WAI-SR-T, HAq-II/HAq-II-T, and
+        pairs from extra instrument files): the pairs concordance and calibration compare."""
+        return {
+            d.id: d.paired_form
+            for d in self._catalogue
+            if d.respondent is Respondent.CLIENT and d.paired_form and d.concordance
+        }
 
     def score(
         self, instrument_id: str, responses: Mapping[str, object], population: str | None

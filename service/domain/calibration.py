@@ -85,21 +85,12 @@ def combine(summaries: Iterable[DyadDifferences]) -> Caseload:
     return Caseload(n, mean, math.sqrt(m2 / (n - 1)))
 
 
-def session_difference(
-    client: Iterable[Observation], therapist: Iterable[Observation]
-) -> float | None:
-    """One session's client-minus-therapist difference from the forms given in that session,
-    oldest first; None when either side has no scorable latest form."""
-    c, t = latest_per_session(client), latest_per_session(therapist)
-    if not c or not t or c[-1].total is None or t[-1].total is None:
-        return None
-    return c[-1].total - t[-1].total
-
-
 def session_differences(
     client: Iterable[Observation], therapist: Iterable[Observation]
 ) -> dict[int, float]:
-    """Every session's difference from one dyad's forms, oldest first (a rebuild)."""
+    """Each paired session's difference from forms given oldest first: the whole history
+    of a dyad (a rebuild), or one session's forms (a store or a void). A session has none
+    when either side has no form, or its latest form is not scorable."""
     t = {o.session: o.total for o in latest_per_session(therapist)}
     return {
         o.session: o.total - theirs
@@ -120,6 +111,5 @@ __all__ = [
     "DyadDifferences",
     "combine",
     "forms_key",
-    "session_difference",
     "session_differences",
 ]

@@ -20,7 +20,6 @@ from service.domain.calibration import (
     DyadDifferences,
     combine,
     forms_key,
-    session_difference,
     session_differences,
 )
 from service.domain.concordance import agreement
@@ -90,11 +89,12 @@ def test_an_empty_caseload_has_no_figures() -> None:
 def test_a_sessions_difference_is_latest_client_minus_latest_therapist() -> None:
     client = [_obs(2, 50.0), _obs(2, 44.0, minutes=30)]  # re-taken: the later one counts
     therapist = [_obs(2, 40.0)]
-    assert session_difference(client, therapist) == 4.0
-    assert session_difference(client, []) is None
-    assert session_difference([], therapist) is None
+    assert session_differences(client, therapist) == {2: 4.0}
+    assert session_differences(client, []) == {}
+    assert session_differences([], therapist) == {}
     # The latest form unscorable: no pair, even though an earlier one was scorable.
-    assert session_difference([*client, _obs(2, None, minutes=60)], therapist) is None
+    assert session_differences([*client, _obs(2, None, minutes=60)], therapist) == {}
+    assert session_differences(client, [*therapist, _obs(2, None, minutes=5)]) == {}
 
 
 def test_a_dyads_differences_pair_only_sessions_with_both_forms() -> None:
